@@ -1,0 +1,117 @@
+// How an operator plugs into the engine. An OpFactory reads a node's attributes once
+// (rejecting what the engine does not implement) and returns an OpKernel; the kernel
+// infers output types/shapes and evaluates the op with the reference (scalar,
+// obviously correct) implementation. Fast kernels replace these at compile time.
+#pragma once
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "base/tensor.hpp"
+#include "ir/graph.hpp"
+
+namespace edgecnn {
+
+// What is known about one input or output while inferring: dtype and concrete shape,
+// and the value itself when it is a constant (or when the kernel is about to run).
+struct ValueInfo {
+    bool present = true;  // false for an omitted optional input/output
+    DType dtype = DType::Undefined;
+    Shape shape;
+    const Tensor* data = nullptr;  // null when the value is not known yet
+};
+
+class OpKernel {
+public:
+    virtual ~OpKernel() = default;
+    // Sets dtype and shape of every present output (`out` has one entry per node output,
+    // `present` already set). Returns false when an output shape depends on an input
+    // value that is not known yet (its `data` is null); the runtime then infers again
+    // just before running. Throws Error for inconsistent shapes or unsupported dtypes.
+    virtual bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) = 0;
+    // Computes the outputs. `out` tensors are allocated by the runtime with the dtype and
+    // shape infer() gave (null for omitted outputs); `in` is null for omitted inputs.
+    virtual void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) = 0;
+};
+
+// Gives a factory the node's attributes and records which ones it read, so that the
+// runtime can report every attribute the engine does not understand.
+class OpAttrs {
+public:
+    OpAttrs(const Node& node, int64_t opset) : node_(node), opset_(opset) {}
+    const Node& node() const { return node_; }
+    int64_t opset() const { return opset_; }
+    size_t num_inputs() const { return node_.inputs.size(); }
+    size_t num_outputs() const { return node_.outputs.size(); }
+    bool has_input(size_t i) const { return i < node_.inputs.size() && node_.inputs[i] != kNoValue; }
+    bool has_output(size_t i) const { return i < node_.outputs.size() && node_.outputs[i] != kNoValue; }
+
+    bool has(const std::string& key) const;
+    int64_t get_int(const std::string& key) const;                  // required
+    int64_t get_int(const std::string& key, int64_t def) const;
+    float get_float(const std::string& key) const;
+    float get_float(const std::string& key, float def) const;
+    std::string get_string(const std::string& key) const;
+    std::string get_string(const std::string& key, const std::string& def) const;
+    std::vector<int64_t> get_ints(const std::string& key) const;
+    std::vector<int64_t> get_ints(const std::string& key, const std::vector<int64_t>& def) const;
+    std::vector<float> get_floats(const std::string& key) const;
+    std::vector<float> get_floats(const std::string& key, const std::vector<float>& def) const;
+    std::shared_ptr<Tensor> get_tensor(const std::string& key) const;
+    // Marks an attribute as understood without reading it (e.g. Dropout's seed).
+    void ignore(const std::string& key) const { used_.insert(key); }
+    // Attributes present on the node that the factory never read.
+    std::vector<std::string> unread() const;
+
+private:
+    const Attribute& get(const std::string& key, Attribute::Kind kind) const;
+    const Node& node_;
+    int64_t opset_;
+    mutable std::set<std::string> used_;
+};
+
+using OpFactory = std::function<std::unique_ptr<OpKernel>(const OpAttrs&)>;
+
+// Registry of default-domain ops. `min_opset` lets an op exist only from some version.
+struct OpDef {
+    std::string name;
+    OpFactory factory;
+    int64_t min_opset = 1;
+};
+
+class OpRegistry {
+public:
+    static const OpRegistry& instance();
+    void add(const std::string& name, OpFactory f, int64_t min_opset = 1);
+    const OpDef* find(const std::string& name) const;
+    std::vector<std::string> names() const;
+
+private:
+    std::vector<OpDef> defs_;
+};
+
+// Family registration functions, one per file in src/ops/ (called once by instance()).
+void register_elementwise_ops(OpRegistry& r);   // unary/binary/variadic math, compare, logic, Where, Cast, Clip
+void register_activation_ops(OpRegistry& r);    // Relu..Gelu, Softmax, LogSoftmax, PRelu
+void register_reduce_ops(OpRegistry& r);        // Reduce*, ArgMax, TopK
+void register_nn_ops(OpRegistry& r);            // Conv, ConvTranspose, BatchNorm, Gemm, MatMul, norms, LRN
+void register_pool_ops(OpRegistry& r);          // MaxPool, AveragePool, Global*
+void register_resize_ops(OpRegistry& r);        // Resize, Upsample
+void register_tensor_ops(OpRegistry& r);        // shape and data movement ops
+
+// ---- helpers shared by op implementations ----
+
+// Numpy-style multidirectional broadcast of shapes; throws naming both shapes.
+Shape broadcast_shapes(const Shape& a, const Shape& b);
+// Normalises a possibly negative axis against `rank`; throws if out of range.
+int64_t normalize_axis(int64_t axis, int64_t rank);
+// Requires `t` (an input's dtype) to be one of `allowed`, else throws Unsupported naming `what`.
+void require_dtype(DType t, std::initializer_list<DType> allowed, const std::string& what);
+// Strides of a row-major shape, in elements.
+std::vector<int64_t> strides_of(const Shape& s);
+
+
+}  // namespace edgecnn
