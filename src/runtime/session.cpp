@@ -1,0 +1,240 @@
+#include "runtime/session.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "base/error.hpp"
+
+namespace edgecnn {
+
+namespace {
+
+Error node_error(const Node& node, const Error& e) { return e.with_prefix(node.label() + ": "); }
+
+}  // namespace
+
+Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
+    : graph_(std::move(graph)), options_(std::move(options)) {
+    const Graph& g = *graph_;
+    const OpRegistry& reg = OpRegistry::instance();
+    std::vector<std::string> problems;
+    kernels_.resize(g.nodes.size());
+    for (size_t n = 0; n < g.nodes.size(); ++n) {
+        const Node& node = g.nodes[n];
+        if (!node.domain.empty() && node.domain != "ai.onnx") {
+            problems.push_back(node.label() + ": op domain '" + node.domain + "' is not supported");
+            continue;
+        }
+        const OpDef* def = reg.find(node.op_type);
+        if (!def || g.opset < def->min_opset) {
+            problems.push_back(node.label() + ": op '" + node.op_type + "' is not supported");
+            continue;
+        }
+        try {
+            OpAttrs attrs(node, g.opset);
+            kernels_[n] = def->factory(attrs);
+            for (const std::string& a : attrs.unread())
+                problems.push_back(node.label() + ": attribute '" + a + "' is not supported");
+        } catch (const Error& e) {
+            problems.push_back(node.label() + ": " + e.what());
+        }
+    }
+    if (!problems.empty()) {
+        std::string msg = std::to_string(problems.size()) + " problem(s) in the model:";
+        for (const auto& p : problems) msg += "\n  " + p;
+        throw Error(ErrorKind::Unsupported, msg);
+    }
+    last_use_.assign(g.values.size(), -1);
+    for (size_t n = 0; n < g.nodes.size(); ++n)
+        for (ValueId i : g.nodes[n].inputs)
+            if (i != kNoValue) last_use_[size_t(i)] = int32_t(n);
+    for (ValueId o : g.outputs) last_use_[size_t(o)] = int32_t(g.nodes.size());
+}
+
+Session::~Session() = default;
+
+void Session::check_inputs(const NamedTensors& inputs) const {
+    const Graph& g = *graph_;
+    std::map<std::string, int64_t> bound;
+    std::vector<bool> seen(g.inputs.size(), false);
+    for (const auto& [name, t] : inputs) {
+        size_t k = 0;
+        while (k < g.inputs.size() && g.value(g.inputs[k]).name != name) ++k;
+        if (k == g.inputs.size()) fail("the model has no input named '" + name + "'");
+        if (seen[k]) fail("input '" + name + "' is given twice");
+        seen[k] = true;
+        const Value& v = g.value(g.inputs[k]);
+        if (v.dtype != DType::Undefined && t.dtype() != v.dtype)
+            fail("input '" + name + "' must be " + dtype_name(v.dtype) + ", got " + dtype_name(t.dtype()));
+        if (!v.shape) continue;
+        const auto& dims = *v.shape;
+        std::string expected = "[";
+        for (size_t d = 0; d < dims.size(); ++d)
+            expected += (d ? "," : "") + (dims[d].is_static() ? std::to_string(dims[d].value)
+                                                               : (dims[d].param.empty() ? "?" : dims[d].param));
+        expected += "]";
+        if (t.rank() != dims.size())
+            fail("input '" + name + "' must have shape " + expected + ", got " + shape_str(t.shape()));
+        for (size_t d = 0; d < dims.size(); ++d) {
+            if (dims[d].is_static() && dims[d].value != t.dim(d))
+                fail("input '" + name + "' must have shape " + expected + ", got " + shape_str(t.shape()));
+            if (!dims[d].is_static() && !dims[d].param.empty()) {
+                auto [it, inserted] = bound.emplace(dims[d].param, t.dim(d));
+                if (!inserted && it->second != t.dim(d))
+                    fail("input '" + name + "': dim '" + dims[d].param + "' is " + std::to_string(t.dim(d)) +
+                         " here but " + std::to_string(it->second) + " in another input");
+            }
+        }
+    }
+    for (size_t k = 0; k < g.inputs.size(); ++k)
+        if (!seen[k]) fail("input '" + g.value(g.inputs[k]).name + "' was not given");
+}
+
+// Shape propagation with the bound input shapes: nodes whose inputs are all known
+// constants are evaluated now (this folds Shape→Gather→Concat→Reshape chains), so that
+// run() only evaluates what depends on the input data.
+void Session::prepare(const std::vector<Shape>& input_shapes) {
+    const Graph& g = *graph_;
+    folded_.assign(g.values.size(), nullptr);
+    node_folded_.assign(g.nodes.size(), false);
+    std::vector<ValueInfo> info(g.values.size());
+    std::vector<bool> known(g.values.size(), false);
+    for (size_t v = 0; v < g.values.size(); ++v) {
+        if (g.values[v].constant) {
+            folded_[v] = g.values[v].constant;
+            info[v].dtype = folded_[v]->dtype();
+            info[v].shape = folded_[v]->shape();
+            info[v].data = folded_[v].get();
+            known[v] = true;
+        }
+    }
+    for (size_t k = 0; k < g.inputs.size(); ++k) {
+        size_t v = size_t(g.inputs[k]);
+        info[v].dtype = g.values[v].dtype;
+        info[v].shape = input_shapes[k];
+        known[v] = true;
+    }
+    for (size_t n = 0; n < g.nodes.size(); ++n) {
+        const Node& node = g.nodes[n];
+        std::vector<ValueInfo> in(node.inputs.size()), out(node.outputs.size());
+        bool all_known = true, all_const = true;
+        for (size_t i = 0; i < node.inputs.size(); ++i) {
+            ValueId id = node.inputs[i];
+            if (id == kNoValue) {
+                in[i].present = false;
+                continue;
+            }
+            if (!known[size_t(id)]) all_known = false;
+            if (!folded_[size_t(id)]) all_const = false;
+            in[i] = info[size_t(id)];
+        }
+        if (!all_known) continue;  // shapes here are only known at run time
+        for (size_t o = 0; o < node.outputs.size(); ++o) out[o].present = node.outputs[o] != kNoValue;
+        bool inferred;
+        try {
+            inferred = kernels_[n]->infer(in, out);
+        } catch (const Error& e) {
+            throw node_error(node, e);
+        }
+        if (!inferred) continue;
+        if (all_const) {
+            std::vector<const Tensor*> in_t(node.inputs.size(), nullptr);
+            for (size_t i = 0; i < node.inputs.size(); ++i)
+                if (node.inputs[i] != kNoValue) in_t[i] = folded_[size_t(node.inputs[i])].get();
+            std::vector<Tensor> results(node.outputs.size());
+            std::vector<Tensor*> out_t(node.outputs.size(), nullptr);
+            try {
+                for (size_t o = 0; o < node.outputs.size(); ++o)
+                    if (out[o].present) {
+                        results[o] = Tensor(out[o].dtype, out[o].shape);
+                        out_t[o] = &results[o];
+                    }
+                kernels_[n]->run(in_t, out_t);
+            } catch (const Error& e) {
+                throw node_error(node, e);
+            }
+            node_folded_[n] = true;
+            for (size_t o = 0; o < node.outputs.size(); ++o)
+                if (out[o].present) folded_[size_t(node.outputs[o])] = std::make_shared<const Tensor>(results[o]);
+        }
+        for (size_t o = 0; o < node.outputs.size(); ++o) {
+            if (!out[o].present) continue;
+            size_t v = size_t(node.outputs[o]);
+            info[v] = out[o];
+            info[v].data = folded_[v].get();
+            known[v] = true;
+        }
+    }
+    value_shapes_.assign(g.values.size(), std::nullopt);
+    for (size_t v = 0; v < g.values.size(); ++v)
+        if (known[v]) value_shapes_[v] = info[v].shape;
+    prepared_shapes_ = input_shapes;
+    prepared_ = true;
+}
+
+NamedTensors Session::run(const NamedTensors& inputs) {
+    const Graph& g = *graph_;
+    check_inputs(inputs);
+    std::vector<Shape> shapes(g.inputs.size());
+    std::vector<Tensor> values(g.values.size());
+    for (const auto& [name, t] : inputs)
+        for (size_t k = 0; k < g.inputs.size(); ++k)
+            if (g.value(g.inputs[k]).name == name) {
+                shapes[k] = t.shape();
+                values[size_t(g.inputs[k])] = t;
+            }
+    if (!prepared_ || shapes != prepared_shapes_) prepare(shapes);
+    for (size_t v = 0; v < g.values.size(); ++v)
+        if (folded_[v]) values[v] = *folded_[v];
+
+    std::vector<ValueInfo> in, out;
+    std::vector<const Tensor*> in_t;
+    std::vector<Tensor*> out_t;
+    for (size_t n = 0; n < g.nodes.size(); ++n) {
+        const Node& node = g.nodes[n];
+        if (!node_folded_[n]) {
+            in.assign(node.inputs.size(), ValueInfo{});
+            out.assign(node.outputs.size(), ValueInfo{});
+            in_t.assign(node.inputs.size(), nullptr);
+            out_t.assign(node.outputs.size(), nullptr);
+            for (size_t i = 0; i < node.inputs.size(); ++i) {
+                ValueId id = node.inputs[i];
+                if (id == kNoValue) {
+                    in[i].present = false;
+                    continue;
+                }
+                const Tensor& t = values[size_t(id)];
+                in[i].dtype = t.dtype();
+                in[i].shape = t.shape();
+                in[i].data = &t;
+                in_t[i] = &t;
+            }
+            for (size_t o = 0; o < node.outputs.size(); ++o) out[o].present = node.outputs[o] != kNoValue;
+            try {
+                if (!kernels_[n]->infer(in, out)) fail("could not infer output shapes with all inputs known");
+                for (size_t o = 0; o < node.outputs.size(); ++o)
+                    if (out[o].present) {
+                        values[size_t(node.outputs[o])] = Tensor(out[o].dtype, out[o].shape);
+                        out_t[o] = &values[size_t(node.outputs[o])];
+                    }
+                kernels_[n]->run(in_t, out_t);
+            } catch (const Error& e) {
+                throw node_error(node, e);
+            }
+        }
+        if (options_.on_node_output) {
+            std::vector<std::pair<std::string, const Tensor*>> outs;
+            for (ValueId o : node.outputs)
+                if (o != kNoValue) outs.emplace_back(g.value(o).name, &values[size_t(o)]);
+            options_.on_node_output(node, outs);
+        }
+        // Release intermediates after their last reader.
+        for (ValueId i : node.inputs)
+            if (i != kNoValue && last_use_[size_t(i)] == int32_t(n) && !folded_[size_t(i)]) values[size_t(i)] = Tensor();
+    }
+    NamedTensors result;
+    for (ValueId o : g.outputs) result.emplace_back(g.value(o).name, values[size_t(o)]);
+    return result;
+}
+
+}  // namespace edgecnn

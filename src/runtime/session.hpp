@@ -1,0 +1,61 @@
+// A Session runs one Graph. It creates a kernel for every node up front (reporting all
+// unsupported ops/attributes at once), binds dynamic dims from the inputs it is given,
+// folds everything that depends only on constants and bound shapes (shape subgraphs),
+// and then evaluates the remaining nodes in order.
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/tensor.hpp"
+#include "ir/graph.hpp"
+#include "ops/op.hpp"
+
+namespace edgecnn {
+
+struct SessionOptions {
+    // Called after each node with every output it produced (for --dump-all).
+    std::function<void(const Node&, const std::vector<std::pair<std::string, const Tensor*>>&)> on_node_output;
+};
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+class Session {
+public:
+    explicit Session(std::shared_ptr<const Graph> graph, SessionOptions options = {});
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    const Graph& graph() const { return *graph_; }
+    // Runs the graph. Every graph input must be given exactly once, by name, with the
+    // declared dtype and a shape that matches the declared dims (named dims bind
+    // consistently). Returns the graph outputs in declaration order.
+    NamedTensors run(const NamedTensors& inputs);
+    // Binds input shapes (graph input order) and propagates shapes and constants without
+    // running anything; value_shapes() then tells each value's shape where it is known
+    // before run time (for `info`, MAC counts and memory planning).
+    void bind_shapes(const std::vector<Shape>& input_shapes) { prepare(input_shapes); }
+    const std::vector<std::optional<Shape>>& value_shapes() const { return value_shapes_; }
+
+private:
+    struct NodeState;
+    void check_inputs(const NamedTensors& inputs) const;
+    void prepare(const std::vector<Shape>& input_shapes);
+
+    std::shared_ptr<const Graph> graph_;
+    SessionOptions options_;
+    std::vector<std::unique_ptr<OpKernel>> kernels_;
+    // Per prepared input shapes: values folded to constants and per-node info.
+    std::vector<Shape> prepared_shapes_;
+    bool prepared_ = false;
+    std::vector<std::shared_ptr<const Tensor>> folded_;  // per value: constant known after prepare
+    std::vector<bool> node_folded_;
+    std::vector<int32_t> last_use_;  // per value: index of the last node reading it
+    std::vector<std::optional<Shape>> value_shapes_;
+};
+
+}  // namespace edgecnn

@@ -1,0 +1,34 @@
+// The edgecnn subcommands; each returns the process exit code.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace edgecnn::cli {
+
+struct InfoArgs {
+    std::string model;
+    std::vector<std::string> input_shapes;  // NAME=1x3x224x224
+};
+struct RunArgs {
+    std::string model;
+    std::vector<std::string> inputs;  // NAME=FILE or FILE (in input order)
+    std::string out_dir;
+    bool dump_all = false;
+};
+struct CheckArgs {
+    std::string model;
+    std::string data_dir;
+    double atol = 1e-4;
+};
+struct ConformanceArgs {
+    std::string dir;
+    std::string filter;
+    bool verbose = false;
+};
+
+int cmd_info(const InfoArgs& a);
+int cmd_run(const RunArgs& a);
+int cmd_check(const CheckArgs& a);
+int cmd_conformance(const ConformanceArgs& a);
+
+}  // namespace edgecnn::cli

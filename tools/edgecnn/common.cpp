@@ -1,0 +1,120 @@
+#include "common.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "base/error.hpp"
+#include "io/npy.hpp"
+#include "onnx/importer.hpp"
+#include "onnx/tensor_proto.hpp"
+
+namespace edgecnn::cli {
+
+namespace {
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+}  // namespace
+
+std::shared_ptr<Graph> load_model(const std::string& path) {
+    if (!std::filesystem::exists(path)) throw Error(ErrorKind::Io, path + ": no such file");
+    if (std::filesystem::is_directory(path)) throw Error(ErrorKind::Io, path + ": is a directory, not a model file");
+    return import_onnx_file(path);
+}
+
+Tensor read_tensor_file(const std::string& path) {
+    if (ends_with(path, ".npy")) return read_npy(path);
+    if (ends_with(path, ".pb")) return read_tensor_pb(path);
+    fail(path + ": unknown tensor file type (expected .npy or .pb)");
+}
+
+std::string write_tensor_file(const std::string& dir, const std::string& name, const Tensor& t, const std::string& ext) {
+    std::string safe = name.empty() ? "unnamed" : name;
+    for (char& c : safe)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) c = '_';
+    std::filesystem::create_directories(dir);
+    std::string path = (std::filesystem::path(dir) / (safe + "." + ext)).string();
+    if (ext == "pb") write_tensor_pb(path, t, name);
+    else write_npy(path, t);
+    return path;
+}
+
+std::string summarize(const Tensor& t) {
+    std::string s = shape_str(t.shape()) + " " + dtype_name(t.dtype());
+    if (t.numel() == 0 || t.dtype() == DType::Undefined) return s;
+    std::vector<double> v = t.to_f64();
+    double mn = v[0], mx = v[0], sum = 0;
+    size_t arg = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+        mn = std::min(mn, v[i]);
+        if (v[i] > mx) {
+            mx = v[i];
+            arg = i;
+        }
+        sum += v[i];
+    }
+    char buf[200];
+    std::snprintf(buf, sizeof buf, " min %.6g max %.6g mean %.6g argmax %zu", mn, mx, sum / double(v.size()), arg);
+    s += buf;
+    s += " values [";
+    for (size_t i = 0; i < std::min<size_t>(v.size(), 6); ++i) {
+        std::snprintf(buf, sizeof buf, "%s%.6g", i ? ", " : "", v[i]);
+        s += buf;
+    }
+    return s + (v.size() > 6 ? ", ...]" : "]");
+}
+
+Shape parse_shape(const std::string& s) {
+    Shape shape;
+    size_t b = 0;
+    while (b <= s.size()) {
+        size_t e = s.find_first_of("x,", b);
+        if (e == std::string::npos) e = s.size();
+        std::string part = s.substr(b, e - b);
+        if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos)
+            fail("bad shape '" + s + "' (expected e.g. 1x3x224x224)");
+        shape.push_back(std::stoll(part));
+        b = e + 1;
+    }
+    return shape;
+}
+
+int64_t count_macs(const Graph& g, const std::vector<std::optional<Shape>>& shapes) {
+    int64_t total = 0;
+    auto shape_of = [&](ValueId id) -> const Shape* {
+        if (id == kNoValue || size_t(id) >= shapes.size() || !shapes[size_t(id)]) return nullptr;
+        return &*shapes[size_t(id)];
+    };
+    for (const Node& n : g.nodes) {
+        if (n.op_type == "Conv" || n.op_type == "ConvTranspose") {
+            const Shape* x = shape_of(n.inputs.size() > 0 ? n.inputs[0] : kNoValue);
+            const Shape* w = shape_of(n.inputs.size() > 1 ? n.inputs[1] : kNoValue);
+            const Shape* y = shape_of(n.outputs[0]);
+            if (!x || !w || !y) return -1;
+            int64_t kernel = 1;
+            for (size_t i = 1; i < w->size(); ++i) kernel *= (*w)[i];  // Cin/groups * k...
+            if (n.op_type == "Conv") {
+                total += shape_numel(*y) * kernel;
+            } else {  // each input element scatters into Cout/groups * k outputs
+                int64_t per = 1;
+                for (size_t i = 1; i < w->size(); ++i) per *= (*w)[i];
+                total += shape_numel(*x) * per;
+            }
+        } else if (n.op_type == "Gemm" || n.op_type == "MatMul") {
+            const Shape* a = shape_of(n.inputs[0]);
+            const Shape* y = shape_of(n.outputs[0]);
+            if (!a || !y || a->empty()) return -1;
+            int64_t k = a->back();
+            if (n.op_type == "Gemm") {
+                const Attribute* ta = n.attr("transA");
+                if (ta && ta->i && a->size() == 2) k = (*a)[0];
+            }
+            total += shape_numel(*y) * k;
+        }
+    }
+    return total;
+}
+
+}  // namespace edgecnn::cli

@@ -1,0 +1,52 @@
+// edgecnn command line: info, run, check, conformance.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "base/error.hpp"
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+    using namespace edgecnn::cli;
+    CLI::App app{"edgecnn: fast CNN inference for edge CPUs"};
+    app.require_subcommand(1);
+
+    InfoArgs info;
+    auto* c_info = app.add_subcommand("info", "Inputs, outputs, ops, parameters and MACs of a model");
+    c_info->add_option("model", info.model, "Model file (.onnx)")->required();
+    c_info->add_option("--input-shape", info.input_shapes, "Bind a dynamic input: NAME=1x3x224x224");
+
+    RunArgs run;
+    auto* c_run = app.add_subcommand("run", "Run a model on input tensors");
+    c_run->add_option("model", run.model, "Model file (.onnx)")->required();
+    c_run->add_option("--input,-i", run.inputs, "NAME=FILE (.npy or .pb); FILE alone binds inputs in order");
+    c_run->add_option("--out,-o", run.out_dir, "Write outputs to this folder (same format as the inputs)");
+    c_run->add_flag("--dump-all", run.dump_all, "Also write every intermediate tensor to --out");
+
+    CheckArgs check;
+    auto* c_check = app.add_subcommand("check", "Compare a model's outputs with reference outputs");
+    c_check->add_option("model", check.model, "Model file (.onnx)")->required();
+    c_check->add_option("--data", check.data_dir, "ONNX test folder (input_K.pb, output_K.pb) or one holding test_data_set_*")
+        ->required();
+    c_check->add_option("--atol", check.atol, "Pass iff max|out-ref| <= atol*max(1,max|ref|)");
+
+    ConformanceArgs conf;
+    auto* c_conf = app.add_subcommand("conformance", "Run ONNX backend node tests");
+    c_conf->add_option("dir", conf.dir, "Folder of test folders (e.g. /usr/share/libonnx-testdata/data/node)")->required();
+    c_conf->add_option("--filter", conf.filter, "Only tests whose folder name contains this");
+    c_conf->add_flag("--verbose,-v", conf.verbose, "List every test with its result and skip reason");
+
+    CLI11_PARSE(app, argc, argv);
+    try {
+        if (*c_info) return cmd_info(info);
+        if (*c_run) return cmd_run(run);
+        if (*c_check) return cmd_check(check);
+        if (*c_conf) return cmd_conformance(conf);
+    } catch (const edgecnn::Error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+    return 1;
+}
