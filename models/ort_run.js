@@ -95,6 +95,7 @@ async function main() {
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,  // errors only: no "removing unused initializer" chatter
   });
   for (const dir of dirs) {
     const feeds = {};
