@@ -745,7 +745,7 @@ public:
         const int64_t outer = prod(x.shape(), 0, size_t(axis_n_));
         const size_t chunk = size_t(prod(x.shape(), size_t(axis_n_) + 1, x.rank())) * es;
         const int64_t n = idx.numel();
-        std::vector<int64_t> ix(size_t(n));
+        std::vector<int64_t> ix(static_cast<size_t>(n));
         for (int64_t i = 0; i < n; ++i) {
             int64_t v = index_at(idx, i);
             if (v < -dim || v >= dim)
