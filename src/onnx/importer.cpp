@@ -13,7 +13,9 @@ namespace edgecnn {
 
 namespace {
 
-constexpr int64_t kMinOpset = 7;
+// Opsets 1..6 are accepted too: ops whose definition changed reject the legacy
+// attributes (consumed_inputs, broadcast, is_test) as unsupported, by name.
+constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 21;
 
 void set_type(Value& v, const onnx::TypeProto& type, const std::string& what) {

@@ -40,8 +40,9 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
         }
     }
     if (!problems.empty()) {
-        std::string msg = std::to_string(problems.size()) + " problem(s) in the model:";
-        for (const auto& p : problems) msg += "\n  " + p;
+        std::string msg = problems.size() == 1 ? problems[0]
+                                                : std::to_string(problems.size()) + " unsupported or invalid nodes:";
+        for (size_t i = 0; problems.size() > 1 && i < problems.size(); ++i) msg += "\n  " + problems[i];
         throw Error(ErrorKind::Unsupported, msg);
     }
     last_use_.assign(g.values.size(), -1);

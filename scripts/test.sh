@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# README command 2 (and .ci/run): install test dependencies, build with -Werror, run the
+# whole test suite. Each stage prints its time against its budget.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=$(nproc)
+total_start=$(date +%s)
+
+stage() {  # stage NAME BUDGET_SECONDS COMMAND...
+  local name=$1 budget=$2
+  shift 2
+  echo
+  echo "=== stage: $name (budget ${budget}s)"
+  local start
+  start=$(date +%s)
+  "$@"
+  local took=$(( $(date +%s) - start ))
+  echo "=== stage: $name took ${took}s (budget ${budget}s)$([ "$took" -gt "$budget" ] && echo '  OVER BUDGET')"
+}
+
+stage "setup" 600 bash scripts/setup.sh --test
+stage "x86 build" 900 bash -c "cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGECNN_WERROR=ON >/dev/null && cmake --build build -j$JOBS"
+stage "x86 tests" 900 ctest --test-dir build --output-on-failure -j"$JOBS"
+
+echo
+echo "all stages passed in $(( $(date +%s) - total_start ))s"
