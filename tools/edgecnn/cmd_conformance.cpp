@@ -49,6 +49,32 @@ std::string compare(const Tensor& out, const Tensor& ref) {
     return "";
 }
 
+// Tests whose data in ONNX 1.12 (Debian's libonnx-testdata) contradicts the current
+// operator spec; run, but counted as skipped with the reason.
+struct KnownDivergence {
+    const char* test;
+    const char* reason;
+};
+constexpr KnownDivergence kKnownDivergent[] = {
+    {"test_cast_FLOAT_to_BFLOAT16",
+     "ONNX 1.12 test data truncates to bfloat16; the spec (and ONNX Runtime) round to nearest even, as edgecnn does"},
+};
+
+// The data of a test must fit the model's own declared input shapes; some ONNX 1.12 tests
+// do not (e.g. castlike_*BFLOAT16*: 'like' declared [3,4], stored as [1]).
+std::string data_contradicts_model(const Graph& g, const std::vector<Tensor>& inputs) {
+    for (size_t k = 0; k < g.inputs.size() && k < inputs.size(); ++k) {
+        const Value& v = g.value(g.inputs[k]);
+        if (!v.shape) continue;
+        bool ok = v.shape->size() == inputs[k].rank();
+        for (size_t d = 0; ok && d < v.shape->size(); ++d)
+            if ((*v.shape)[d].is_static() && (*v.shape)[d].value != inputs[k].dim(d)) ok = false;
+        if (!ok) return "test data gives input '" + v.name + "' shape " + shape_str(inputs[k].shape()) +
+                        ", which its own model does not declare";
+    }
+    return "";
+}
+
 Result run_test(const fs::path& dir) {
     fs::path model = dir / "model.onnx";
     if (!fs::exists(model)) return {Outcome::Skip, "no model.onnx"};
@@ -63,6 +89,8 @@ Result run_test(const fs::path& dir) {
             if (ds.inputs.size() != g.inputs.size())
                 return {Outcome::Fail, set + ": " + std::to_string(ds.inputs.size()) + " inputs given, model has " +
                                            std::to_string(g.inputs.size())};
+            std::string contradiction = data_contradicts_model(g, ds.inputs);
+            if (!contradiction.empty()) return {Outcome::Skip, contradiction};
             NamedTensors inputs;
             for (size_t k = 0; k < g.inputs.size(); ++k) {
                 const Value& v = g.value(g.inputs[k]);
@@ -121,6 +149,8 @@ int cmd_conformance(const ConformanceArgs& a) {
         std::string name = t.filename().string();
         if (!a.filter.empty() && name.find(a.filter) == std::string::npos) continue;
         Result r = run_test(t);
+        for (const auto& k : kKnownDivergent)
+            if (name == k.test && r.outcome == Outcome::Fail) r = {Outcome::Skip, std::string(k.reason) + " (" + r.reason + ")"};
         switch (r.outcome) {
             case Outcome::Pass:
                 ++passed;
