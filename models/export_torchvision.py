@@ -151,6 +151,17 @@ def export_one(name, model, out_names, opset, args, torch, onnx, inputs, ref_out
                       else torch.onnx.TrainingMode.EVAL))
     export_s = time.time() - t0
     m = onnx.load(onnx_path)
+    # torch leaves some static output dims symbolic (e.g. the 21 classes after Resize:
+    # "Resizeout_dim_1"); pin every dim that is not a dynamic axis to its known size.
+    pinned = False
+    for o in m.graph.output:
+        k = out_names.index(o.name)
+        for i, d in enumerate(o.type.tensor_type.shape.dim):
+            if i not in dyn[o.name] and not d.HasField("dim_value"):
+                d.dim_value = int(ref_outputs[0][k].shape[i])
+                pinned = True
+    if pinned:
+        onnx.save(m, onnx_path)
     onnx.checker.check_model(m)
     ins, outs = tu.graph_io_names(m)
     assert ins == ["input"] and outs == out_names, (ins, outs)
