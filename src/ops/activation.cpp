@@ -128,9 +128,11 @@ void softmax_rows(const T* in, T* out, int64_t outer, int64_t n, int64_t inner, 
                 sum[i] += e;
             }
         if (log) {
-            for (int64_t i = 0; i < inner; ++i) sum[i] = mx[i] + std::log(sum[i]);
+            // (x - max) - log(sum), not x - (max + log(sum)): the latter loses the small
+            // log term against a large max.
+            for (int64_t i = 0; i < inner; ++i) sum[i] = std::log(sum[i]);
             for (int64_t k = 0; k < n; ++k)
-                for (int64_t i = 0; i < inner; ++i) y[k * inner + i] = x[k * inner + i] - sum[i];
+                for (int64_t i = 0; i < inner; ++i) y[k * inner + i] = (x[k * inner + i] - mx[i]) - sum[i];
         } else {
             for (int64_t i = 0; i < inner; ++i) sum[i] = T(1) / sum[i];
             for (int64_t k = 0; k < n; ++k)
