@@ -43,7 +43,7 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
         std::string msg = problems.size() == 1 ? problems[0]
                                                 : std::to_string(problems.size()) + " unsupported or invalid nodes:";
         for (size_t i = 0; problems.size() > 1 && i < problems.size(); ++i) msg += "\n  " + problems[i];
-        throw Error(ErrorKind::Unsupported, msg);
+        throw Error(ErrorKind::Unsupported, source_prefix() + msg);
     }
     last_use_.assign(g.values.size(), -1);
     for (size_t n = 0; n < g.nodes.size(); ++n)
@@ -173,7 +173,17 @@ void Session::prepare(const std::vector<Shape>& input_shapes) {
     prepared_ = true;
 }
 
+std::string Session::source_prefix() const { return graph_->source.empty() ? "" : graph_->source + ": "; }
+
 NamedTensors Session::run(const NamedTensors& inputs) {
+    try {
+        return run_unchecked(inputs);
+    } catch (const Error& e) {
+        throw e.with_prefix(source_prefix());
+    }
+}
+
+NamedTensors Session::run_unchecked(const NamedTensors& inputs) {
     const Graph& g = *graph_;
     check_inputs(inputs);
     std::vector<Shape> shapes(g.inputs.size());

@@ -43,6 +43,8 @@ public:
 
 private:
     struct NodeState;
+    NamedTensors run_unchecked(const NamedTensors& inputs);
+    std::string source_prefix() const;
     void check_inputs(const NamedTensors& inputs) const;
     void prepare(const std::vector<Shape>& input_shapes);
 
