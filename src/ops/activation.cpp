@@ -108,6 +108,22 @@ public:
 
 // ---------------------------------------------------------------- Softmax / LogSoftmax
 
+// One-hot of the first maximum along the axis.
+template <class T>
+void hardmax_rows(const T* in, T* out, int64_t outer, int64_t n, int64_t inner) {
+    std::vector<int64_t> best(static_cast<size_t>(inner));
+    for (int64_t o = 0; o < outer; ++o) {
+        const T* x = in + o * n * inner;
+        T* y = out + o * n * inner;
+        std::fill(best.begin(), best.end(), int64_t(0));
+        for (int64_t k = 1; k < n; ++k)
+            for (int64_t i = 0; i < inner; ++i)
+                if (x[k * inner + i] > x[best[size_t(i)] * inner + i]) best[size_t(i)] = k;
+        for (int64_t k = 0; k < n; ++k)
+            for (int64_t i = 0; i < inner; ++i) y[k * inner + i] = best[size_t(i)] == k ? T(1) : T(0);
+    }
+}
+
 template <class T>
 void softmax_rows(const T* in, T* out, int64_t outer, int64_t n, int64_t inner, bool log) {
     const T neg_inf = -std::numeric_limits<T>::infinity();
@@ -145,7 +161,8 @@ class SoftmaxKernel : public OpKernel {
 public:
     // coerce_2d: opset < 13, where the input is flattened to [prod(:axis), prod(axis:)]
     // and normalised over the second dim.
-    SoftmaxKernel(int64_t axis, bool coerce_2d, bool log) : axis_(axis), coerce_(coerce_2d), log_(log) {}
+    enum class Mode { Soft, LogSoft, Hard };
+    SoftmaxKernel(int64_t axis, bool coerce_2d, Mode mode) : axis_(axis), coerce_(coerce_2d), mode_(mode) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
         require_input(in, 0);
@@ -180,7 +197,8 @@ public:
         Tensor res = half ? Tensor(DType::F32, o.shape()) : o;
         ref::dispatch(x.dtype(), ref::FloatTypes{}, [&](auto tag) {
             using T = decltype(tag);
-            softmax_rows<T>(x.data<T>(), res.data<T>(), outer, n, inner, log_);
+            if (mode_ == Mode::Hard) hardmax_rows<T>(x.data<T>(), res.data<T>(), outer, n, inner);
+            else softmax_rows<T>(x.data<T>(), res.data<T>(), outer, n, inner, mode_ == Mode::LogSoft);
         });
         if (half) ref::f32_to_half(o.dtype(), res.data<float>(), o.raw(), o.numel());
     }
@@ -188,13 +206,13 @@ public:
 private:
     int64_t axis_;
     bool coerce_;
-    bool log_;
+    Mode mode_;
 };
 
-OpFactory softmax_factory(bool log) {
-    return [log](const OpAttrs& a) -> std::unique_ptr<OpKernel> {
+OpFactory softmax_factory(SoftmaxKernel::Mode mode) {
+    return [mode](const OpAttrs& a) -> std::unique_ptr<OpKernel> {
         const bool coerce = a.opset() < 13;
-        return std::make_unique<SoftmaxKernel>(a.get_int("axis", coerce ? 1 : -1), coerce, log);
+        return std::make_unique<SoftmaxKernel>(a.get_int("axis", coerce ? 1 : -1), coerce, mode);
     };
 }
 
@@ -268,6 +286,13 @@ void register_activation_ops(OpRegistry& r) {
             return x > 0 ? x + std::log1p(std::exp(-x)) : T(std::log1p(std::exp(x)));
         });
     });
+    r.add("Shrink", [](const OpAttrs& a) {
+        const float bias = a.get_float("bias", 0.f), lambd = a.get_float("lambd", 0.5f);
+        return activation([bias, lambd](auto x) {
+            using T = decltype(x);
+            return x < T(-lambd) ? x + T(bias) : (x > T(lambd) ? x - T(bias) : T(0));
+        });
+    });
     r.add("Softsign", [](const OpAttrs&) {
         return activation([](auto x) { return x / (decltype(x)(1) + std::abs(x)); });
     });
@@ -290,8 +315,9 @@ void register_activation_ops(OpRegistry& r) {
         ignore_legacy(a);
         return std::make_unique<PReluKernel>();
     });
-    r.add("Softmax", softmax_factory(false));
-    r.add("LogSoftmax", softmax_factory(true));
+    r.add("Softmax", softmax_factory(SoftmaxKernel::Mode::Soft));
+    r.add("LogSoftmax", softmax_factory(SoftmaxKernel::Mode::LogSoft));
+    r.add("Hardmax", softmax_factory(SoftmaxKernel::Mode::Hard));
 }
 
 }  // namespace edgecnn

@@ -70,7 +70,40 @@ T min_nan(T x, T y) {
 
 // ---------------------------------------------------------------- arithmetic
 
-enum class Arith { Add, Sub, Mul, Div, Max, Min };
+enum class Arith { Add, Sub, Mul, Div, Max, Min, Mod, FMod };
+
+// Mod with fmod=0: the result takes the divisor's sign (Python's %).
+template <class T>
+T py_mod(T x, T y) {
+    if constexpr (std::is_floating_point_v<T>) {
+        T r = std::fmod(x, y);
+        if (r != 0 && ((r < 0) != (y < 0))) r += y;
+        return r;
+    } else {
+        if (y == 0) fail("integer modulo by zero");
+        if constexpr (std::is_signed_v<T>) {
+            if (y == T(-1)) return T(0);
+            T r = static_cast<T>(x % y);
+            if (r != 0 && ((r < 0) != (y < 0))) r = static_cast<T>(r + y);
+            return r;
+        } else {
+            return static_cast<T>(x % y);
+        }
+    }
+}
+
+// Mod with fmod=1: the result takes the dividend's sign (C's fmod and %).
+template <class T>
+T c_mod(T x, T y) {
+    if constexpr (std::is_floating_point_v<T>) {
+        return std::fmod(x, y);
+    } else {
+        if (y == 0) fail("integer modulo by zero");
+        if constexpr (std::is_signed_v<T>)
+            if (y == T(-1)) return T(0);
+        return static_cast<T>(x % y);
+    }
+}
 
 template <class T>
 void arith_typed(Arith op, const ref::BroadcastPlan& p, const T* a, const T* b, T* o) {
@@ -86,6 +119,8 @@ void arith_typed(Arith op, const ref::BroadcastPlan& p, const T* a, const T* b, 
             break;
         case Arith::Max: ref::broadcast_binary(p, a, b, o, [](T x, T y) { return max_nan(x, y); }); break;
         case Arith::Min: ref::broadcast_binary(p, a, b, o, [](T x, T y) { return min_nan(x, y); }); break;
+        case Arith::Mod: ref::broadcast_binary(p, a, b, o, [](T x, T y) { return py_mod(x, y); }); break;
+        case Arith::FMod: ref::broadcast_binary(p, a, b, o, [](T x, T y) { return c_mod(x, y); }); break;
     }
 }
 
@@ -166,6 +201,80 @@ OpFactory arith_factory(Arith op, bool variadic = false, bool mean = false) {
         return std::make_unique<ArithKernel>(op, variadic, mean);
     };
 }
+
+std::unique_ptr<OpKernel> make_mod(const OpAttrs& a) {
+    const int64_t fmod = a.get_int("fmod", 0);
+    if (fmod != 0 && fmod != 1) fail("attribute 'fmod' must be 0 or 1");
+    return std::make_unique<ArithKernel>(fmod ? Arith::FMod : Arith::Mod, false, false);
+}
+
+class BitShiftKernel : public OpKernel {
+public:
+    explicit BitShiftKernel(bool left) : left_(left) {}
+
+    bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        require_inputs(in, 2);
+        DType t = same_dtype(in);
+        require_dtype(t, {DType::U8, DType::U16, DType::U32, DType::U64}, "input");
+        out[0].dtype = t;
+        out[0].shape = broadcast_shapes(in[0].shape, in[1].shape);
+        return true;
+    }
+
+    void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+        auto p = ref::make_broadcast_plan(out[0]->shape(), {in[0]->shape(), in[1]->shape()});
+        dispatch(in[0]->dtype(), ref::TypeList<uint8_t, uint16_t, uint32_t, uint64_t>{}, [&](auto tag) {
+            using T = decltype(tag);
+            constexpr T bits = T(sizeof(T) * 8);
+            // Shifting by the width or more is undefined in C++; every bit is shifted out.
+            if (left_)
+                ref::broadcast_binary(p, in[0]->data<T>(), in[1]->data<T>(), out[0]->data<T>(),
+                                      [](T x, T y) { return y >= bits ? T(0) : T(x << y); });
+            else
+                ref::broadcast_binary(p, in[0]->data<T>(), in[1]->data<T>(), out[0]->data<T>(),
+                                      [](T x, T y) { return y >= bits ? T(0) : T(x >> y); });
+        });
+    }
+
+private:
+    bool left_;
+};
+
+std::unique_ptr<OpKernel> make_bitshift(const OpAttrs& a) {
+    const std::string dir = a.get_string("direction");
+    if (dir != "LEFT" && dir != "RIGHT") fail("attribute 'direction'='" + dir + "' must be LEFT or RIGHT");
+    return std::make_unique<BitShiftKernel>(dir == "LEFT");
+}
+
+// IsNaN / IsInf: float in, bool out.
+class FloatClassKernel : public OpKernel {
+public:
+    FloatClassKernel(bool nan, bool neg_inf, bool pos_inf) : nan_(nan), neg_(neg_inf), pos_(pos_inf) {}
+
+    bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        require_inputs(in, 1);
+        require_float(in[0].dtype, "input");
+        out[0].dtype = DType::Bool;
+        out[0].shape = in[0].shape;
+        return true;
+    }
+
+    void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+        Tensor x = ref::is_half(in[0]->dtype()) ? ref::widen_half(*in[0]) : *in[0];
+        bool* y = out[0]->data<bool>();
+        dispatch(x.dtype(), ref::FloatTypes{}, [&](auto tag) {
+            using T = decltype(tag);
+            const T* px = x.data<T>();
+            for (int64_t i = 0; i < x.numel(); ++i) {
+                const T v = px[i];
+                y[i] = nan_ ? std::isnan(v) : std::isinf(v) && (v < 0 ? neg_ : pos_);
+            }
+        });
+    }
+
+private:
+    bool nan_, neg_, pos_;
+};
 
 // ---------------------------------------------------------------- Pow
 
@@ -583,6 +692,15 @@ void register_elementwise_ops(OpRegistry& r) {
     r.add("Min", arith_factory(Arith::Min, true));
     r.add("Sum", arith_factory(Arith::Add, true));
     r.add("Mean", arith_factory(Arith::Add, true, true));
+    r.add("Mod", make_mod);
+    r.add("BitShift", make_bitshift);
+    r.add("IsNaN", [](const OpAttrs&) -> std::unique_ptr<OpKernel> {
+        return std::make_unique<FloatClassKernel>(true, false, false);
+    });
+    r.add("IsInf", [](const OpAttrs& a) -> std::unique_ptr<OpKernel> {
+        return std::make_unique<FloatClassKernel>(false, a.get_int("detect_negative", 1) != 0,
+                                                  a.get_int("detect_positive", 1) != 0);
+    });
     r.add("Pow", [](const OpAttrs&) -> std::unique_ptr<OpKernel> { return std::make_unique<PowKernel>(); });
 
     r.add("Equal", [](const OpAttrs&) -> std::unique_ptr<OpKernel> { return std::make_unique<CompareKernel>(Cmp::Eq); });

@@ -117,6 +117,16 @@ TEST(OpsActivation, LogSoftmaxLargeNumbersStayFinite) {
     EXPECT_NEAR(s[0] + s[1] + s[2], 1.f, 1e-6);
 }
 
+TEST(OpsActivation, HardmaxAndShrink) {
+    Tensor x = Tensor::from_vector<float>({3, 1, 3, 0, 5, 2}, {2, 3});
+    EXPECT_EQ(fvals(run_op("Hardmax", {x}, {}, 1, 13)[0]), (std::vector<float>{1, 0, 0, 0, 1, 0}));
+    EXPECT_EQ(fvals(run_op("Hardmax", {x}, {{"axis", attr_int(0)}}, 1, 13)[0]),
+              (std::vector<float>{1, 0, 1, 0, 1, 0}));
+    Tensor s = Tensor::from_vector<float>({-2, -0.5f, 0.25f, 2}, {4});
+    EXPECT_EQ(fvals(run_op("Shrink", {s}, {{"lambd", attr_float(1.f)}, {"bias", attr_float(0.5f)}})[0]),
+              (std::vector<float>{-1.5f, 0, 0, 1.5f}));
+}
+
 TEST(OpsActivation, RejectsIntegerSoftmax) {
     Tensor x = Tensor::from_vector<int32_t>({1, 2}, {2});
     try {

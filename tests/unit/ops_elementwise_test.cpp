@@ -219,5 +219,32 @@ TEST(OpsElementwise, ClipInputsAndAttributes) {
     EXPECT_THROW(run_op("Clip", {x, Tensor::scalar<double>(0.0)}), Error);
 }
 
+TEST(OpsElementwise, ModFollowsDivisorOrDividendSign) {
+    Tensor a = Tensor::from_vector<int32_t>({-7, 7, -7, 7}, {4});
+    Tensor b = Tensor::from_vector<int32_t>({3, -3, -3, 3}, {4});
+    EXPECT_EQ(values<int32_t>(run_op("Mod", {a, b})[0]), (std::vector<int32_t>{2, -2, -1, 1}));
+    EXPECT_EQ(values<int32_t>(run_op("Mod", {a, b}, {{"fmod", attr_int(1)}})[0]),
+              (std::vector<int32_t>{-1, 1, -1, 1}));
+    Tensor f = Tensor::from_vector<float>({-7.5f, 7.5f}, {2});
+    Tensor g = Tensor::scalar<float>(2.f);
+    EXPECT_EQ(values<float>(run_op("Mod", {f, g}, {{"fmod", attr_int(1)}})[0]), (std::vector<float>{-1.5f, 1.5f}));
+    Tensor z = Tensor::from_vector<int32_t>({0, 1, 1, 1}, {4});
+    EXPECT_THROW(run_op("Mod", {a, z}), Error);
+}
+
+TEST(OpsElementwise, BitShiftAndFloatClasses) {
+    Tensor x = Tensor::from_vector<uint8_t>({1, 255, 16}, {3});
+    Tensor s = Tensor::from_vector<uint8_t>({3, 1, 9}, {3});
+    EXPECT_EQ(values<uint8_t>(run_op("BitShift", {x, s}, {{"direction", attr_string("LEFT")}})[0]),
+              (std::vector<uint8_t>{8, 254, 0}));
+    EXPECT_EQ(values<uint8_t>(run_op("BitShift", {x, s}, {{"direction", attr_string("RIGHT")}})[0]),
+              (std::vector<uint8_t>{0, 127, 0}));
+    const float inf = std::numeric_limits<float>::infinity();
+    Tensor f = Tensor::from_vector<float>({-inf, inf, std::nanf(""), 1.f}, {4});
+    EXPECT_EQ(values<bool>(run_op("IsNaN", {f})[0]), (std::vector<bool>{false, false, true, false}));
+    EXPECT_EQ(values<bool>(run_op("IsInf", {f}, {{"detect_negative", attr_int(0)}})[0]),
+              (std::vector<bool>{false, true, false, false}));
+}
+
 }  // namespace
 }  // namespace edgecnn::test
