@@ -38,23 +38,25 @@ Mode parse_mode(const std::string& m, bool upsample) {
     fail_unsupported("attribute 'mode'='" + m + "' is not supported");
 }
 
-// Source coordinate of output position j along an axis.
-double source_coord(const ResizeConfig& c, int64_t j, int64_t in, int64_t out, double scale, double roi_lo,
-                    double roi_hi) {
+// Source coordinate of output position j along an axis. `len` is the output length the
+// formulas divide by: in * scale when scales were given (the spec's reference does not
+// round it), the integer size when sizes were.
+double source_coord(const ResizeConfig& c, int64_t j, int64_t in, int64_t out, double len, double scale,
+                    double roi_lo, double roi_hi) {
     const double x = double(j);
     switch (c.coord) {
         case Coord::HalfPixel: return (x + 0.5) / scale - 0.5;
         case Coord::HalfPixelSymmetric: {
-            const double adjustment = double(out) / (scale * double(in));
+            const double adjustment = double(out) / len;
             const double center = double(in) / 2;
             return center * (1 - adjustment) + (x + 0.5) / scale - 0.5;
         }
         case Coord::PytorchHalfPixel: return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
-        case Coord::AlignCorners: return out > 1 ? x * double(in - 1) / double(out - 1) : 0.0;
+        case Coord::AlignCorners: return len != 1 ? x * double(in - 1) / (len - 1) : 0.0;
         case Coord::Asymmetric: return x / scale;
         case Coord::TfHalfPixelForNearest: return (x + 0.5) / scale;
         case Coord::TfCropAndResize:
-            if (out > 1) return roi_lo * double(in - 1) + x * (roi_hi - roi_lo) * double(in - 1) / double(out - 1);
+            if (len != 1) return roi_lo * double(in - 1) + x * (roi_hi - roi_lo) * double(in - 1) / (len - 1);
             return 0.5 * (roi_lo + roi_hi) * double(in - 1);
     }
     return x;
@@ -78,8 +80,8 @@ double cubic_kernel(double x, double a) {
     return 0;
 }
 
-ref::ResizeAxisPlan make_plan(const ResizeConfig& c, int64_t in, int64_t out, double scale, double roi_lo,
-                              double roi_hi) {
+ref::ResizeAxisPlan make_plan(const ResizeConfig& c, int64_t in, int64_t out, double len, double scale,
+                              double roi_lo, double roi_hi) {
     ref::ResizeAxisPlan p;
     p.in_size = in;
     p.out_size = out;
@@ -87,7 +89,7 @@ ref::ResizeAxisPlan make_plan(const ResizeConfig& c, int64_t in, int64_t out, do
     if (c.mode == Mode::Nearest) {
         p.taps = 1;
         for (int64_t j = 0; j < out; ++j) {
-            const double x = source_coord(c, j, in, out, scale, roi_lo, roi_hi);
+            const double x = source_coord(c, j, in, out, len, scale, roi_lo, roi_hi);
             if (!p.outside.empty() && (x < 0 || x > double(in - 1))) p.outside[size_t(j)] = 1;
             p.index.push_back(std::clamp<int64_t>(nearest_index(c.round, x, scale), 0, in - 1));
             p.weight.push_back(1.f);
@@ -102,7 +104,7 @@ ref::ResizeAxisPlan make_plan(const ResizeConfig& c, int64_t in, int64_t out, do
     p.taps = 2 - 2 * start;
     std::vector<double> w(size_t(p.taps));
     for (int64_t j = 0; j < out; ++j) {
-        const double x = source_coord(c, j, in, out, scale, roi_lo, roi_hi);
+        const double x = source_coord(c, j, in, out, len, scale, roi_lo, roi_hi);
         if (!p.outside.empty() && (x < 0 || x > double(in - 1))) p.outside[size_t(j)] = 1;
         const double base = std::floor(x), frac = x - base;
         double sum = 0;
@@ -147,7 +149,8 @@ public:
         else if (ctm == "pytorch_half_pixel") c_.coord = Coord::PytorchHalfPixel;
         else if (ctm == "align_corners") c_.coord = Coord::AlignCorners;
         else if (ctm == "asymmetric") c_.coord = Coord::Asymmetric;
-        else if (ctm == "tf_half_pixel_for_nearest") c_.coord = Coord::TfHalfPixelForNearest;
+        // "tf_half_pixel_for_nn" is the name some early exporters (and onnx test data) used.
+        else if (ctm == "tf_half_pixel_for_nearest" || ctm == "tf_half_pixel_for_nn") c_.coord = Coord::TfHalfPixelForNearest;
         else if (ctm == "tf_crop_and_resize") c_.coord = Coord::TfCropAndResize;
         else fail_unsupported("attribute 'coordinate_transformation_mode'='" + ctm + "' is not supported");
         const std::string nm = a.get_string("nearest_mode", "round_prefer_floor");
@@ -259,6 +262,9 @@ public:
                 }
             }
         }
+        len_.assign(os.begin(), os.end());
+        if (has_scales)
+            for (int64_t d = 0; d < r; ++d) len_[size_t(d)] = double(x.shape[size_t(d)]) * scale_[size_t(d)];
         for (int64_t d = 0; d < r; ++d)
             if (x.shape[size_t(d)] == 0 && os[size_t(d)] > 0)
                 fail("cannot resize empty axis " + std::to_string(d) + " to size " + std::to_string(os[size_t(d)]));
@@ -276,7 +282,7 @@ public:
         const size_t r = x.rank();
         std::vector<ref::ResizeAxisPlan> plans;
         for (size_t d = 0; d < r; ++d)
-            plans.push_back(make_plan(c_, x.dim(d), y.dim(d), scale_[d], roi_[d], roi_[r + d]));
+            plans.push_back(make_plan(c_, x.dim(d), y.dim(d), len_[d], scale_[d], roi_[d], roi_[r + d]));
         if (c_.mode == Mode::Nearest) {
             const size_t es = dtype_size(x.dtype());
             std::vector<uint8_t> fill(es, 0);
@@ -301,7 +307,7 @@ private:
     int64_t opset_;
     ResizeConfig c_;
     std::vector<float> scales_attr_;
-    std::vector<double> scale_, roi_;
+    std::vector<double> scale_, len_, roi_;
 };
 
 }  // namespace
