@@ -102,6 +102,10 @@ ref::ResizeAxisPlan make_plan(const ResizeConfig& c, int64_t in, int64_t out, do
     const double s = c.antialias ? std::min(scale, 1.0) : 1.0;
     const int64_t start = int64_t(std::floor(-support / s)) + 1;
     p.taps = 2 - 2 * start;
+    // An antialiased extreme downscale would need a huge tap table; refuse rather than allocate it.
+    if (double(p.taps) * double(out) > double(int64_t(1) << 28))
+        throw Error(ErrorKind::Limit, "antialiased resize from " + std::to_string(in) + " to " + std::to_string(out) +
+                                          " needs too many filter taps");
     std::vector<double> w(size_t(p.taps));
     for (int64_t j = 0; j < out; ++j) {
         const double x = source_coord(c, j, in, out, len, scale, roi_lo, roi_hi);

@@ -56,8 +56,12 @@ void nearest_rows(const uint8_t* src, uint8_t* dst, const Shape& in_shape, const
             std::fill_n(o, row_len, fill_v);
         } else {
             const T* srow = s + base;
-            for (int64_t j = 0; j < row_len; ++j)
-                o[j] = (!last.outside.empty() && last.outside[size_t(j)]) ? fill_v : srow[last.index[size_t(j)]];
+            const int64_t* ix = last.index.data();
+            if (last.outside.empty()) {
+                for (int64_t j = 0; j < row_len; ++j) o[j] = srow[ix[j]];
+            } else {
+                for (int64_t j = 0; j < row_len; ++j) o[j] = last.outside[size_t(j)] ? fill_v : srow[ix[j]];
+            }
         }
         for (size_t d = r - 1; d-- > 0;) {
             if (++idx[d] < plans[d].out_size) break;
