@@ -26,6 +26,7 @@ public:
     explicit ActivationKernel(F f) : f_(f) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_input(in, 0);
         DType t = in[0].dtype;
         bool ok = is_float_type(t) ||
@@ -74,6 +75,7 @@ T sigmoid(T x) {
 class PReluKernel : public OpKernel {
 public:
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_input(in, 0);
         require_input(in, 1);
         DType t = in[0].dtype;
@@ -165,6 +167,7 @@ public:
     SoftmaxKernel(int64_t axis, bool coerce_2d, Mode mode) : axis_(axis), coerce_(coerce_2d), mode_(mode) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_input(in, 0);
         if (!is_float_type(in[0].dtype)) fail_unsupported("input of type " + dtype_name(in[0].dtype) + " is not supported");
         const int64_t rank = int64_t(in[0].shape.size());

@@ -131,6 +131,7 @@ public:
     ArithKernel(Arith op, bool variadic, bool mean) : op_(op), variadic_(variadic), mean_(mean) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         if (variadic_) {
             if (in.empty()) fail("expects at least one input");
             require_inputs(in, in.size());
@@ -213,6 +214,7 @@ public:
     explicit BitShiftKernel(bool left) : left_(left) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_inputs(in, 2);
         DType t = same_dtype(in);
         require_dtype(t, {DType::U8, DType::U16, DType::U32, DType::U64}, "input");
@@ -252,6 +254,7 @@ public:
     FloatClassKernel(bool nan, bool neg_inf, bool pos_inf) : nan_(nan), neg_(neg_inf), pos_(pos_inf) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_inputs(in, 1);
         require_float(in[0].dtype, "input");
         out[0].dtype = DType::Bool;
@@ -306,6 +309,7 @@ T pow_one(T x, E y) {
 class PowKernel : public OpKernel {
 public:
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_inputs(in, 2);
         require_dtype(in[0].dtype, {DType::F32, DType::F64, DType::F16, DType::BF16, DType::I32, DType::I64},
                       "input 0 (X)");
@@ -350,6 +354,7 @@ public:
     explicit CompareKernel(Cmp op) : op_(op) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_inputs(in, 2);
         DType t = same_dtype(in);
         if (t == DType::String || dtype_size(t) == 0)
@@ -390,6 +395,7 @@ public:
     explicit LogicKernel(Logic op) : op_(op) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_inputs(in, 2);
         for (size_t i = 0; i < 2; ++i)
             if (in[i].dtype != DType::Bool)
@@ -418,6 +424,7 @@ private:
 class NotKernel : public OpKernel {
 public:
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_inputs(in, 1);
         if (in[0].dtype != DType::Bool) fail("input must be bool, not " + dtype_name(in[0].dtype));
         out[0].dtype = DType::Bool;
@@ -439,6 +446,7 @@ class UnaryFloatKernel : public OpKernel {
 public:
     explicit UnaryFloatKernel(F f) : f_(f) {}
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_inputs(in, 1);
         require_float(in[0].dtype, "input");
         out[0].dtype = in[0].dtype;
@@ -468,6 +476,7 @@ class UnaryNumericKernel : public OpKernel {
 public:
     UnaryNumericKernel(F f, bool signed_only) : f_(f), signed_only_(signed_only) {}
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_inputs(in, 1);
         DType t = in[0].dtype;
         require_numeric(t, "input");
@@ -506,6 +515,7 @@ OpFactory unary_numeric(F f, bool signed_only = false) {
 class WhereKernel : public OpKernel {
 public:
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_inputs(in, 3);
         if (in[0].dtype != DType::Bool) fail("input 0 (condition) must be bool, not " + dtype_name(in[0].dtype));
         if (in[1].dtype != in[2].dtype)
@@ -575,6 +585,7 @@ public:
     CastKernel(DType to, bool like_input) : to_(to), like_(like_input) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_inputs(in, like_ ? 2 : 1);
         DType to = like_ ? in[1].dtype : to_;
         if (!castable(in[0].dtype)) fail_unsupported("casting from type " + dtype_name(in[0].dtype));
@@ -610,6 +621,7 @@ public:
     ClipKernel(bool attr_bounds, float lo, float hi) : attr_bounds_(attr_bounds), lo_(lo), hi_(hi) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_inputs(in, 1);
         DType t = in[0].dtype;
         require_numeric(t, "input");

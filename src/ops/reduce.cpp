@@ -176,6 +176,7 @@ public:
         : op_(op), keepdims_(keepdims), noop_(noop_empty), axes_input_(axes_input), attr_axes_(std::move(attr_axes)) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_input(in, 0);
         require_numeric(in[0].dtype);
         const Tensor* axes = nullptr;
@@ -251,6 +252,7 @@ public:
         : max_(is_max), axis_(axis), keepdims_(keepdims), last_(last) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_input(in, 0);
         require_numeric(in[0].dtype);
         const Shape& s = in[0].shape;
@@ -318,6 +320,7 @@ public:
     TopKKernel(int64_t attr_k, int64_t axis, bool largest) : attr_k_(attr_k), axis_(axis), largest_(largest) {}
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         require_input(in, 0);
         require_numeric(in[0].dtype);
         int64_t k = attr_k_;
