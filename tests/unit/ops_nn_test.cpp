@@ -2,6 +2,7 @@
 // randomized comparisons against naive loops written here, on awkward shapes.
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "op_test_util.hpp"
 
@@ -131,6 +132,8 @@ TEST(OpsNnConv, RandomGroupedStridedDilatedMatchesNaive) {
         {1, 7, 3, 1, 6, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},      // pointwise
         {1, 4, 8, 4, 10, 9, 5, 5, 3, 2, 1, 1, 2, 2, 2, 2},     // depth multiplier 2, big kernel
         {2, 1, 1, 1, 1, 17, 1, 4, 1, 3, 1, 2, 0, 1, 0, 2},     // 1-row input
+        {1, 3, 2, 1, 1, 5, 1, 1, 1, 2, 1, 1, 0, 2, 0, 2},      // 1x1 kernel, strided and padded: not pointwise
+        {2, 5, 6, 1, 3, 4, 1, 1, 1, 1, 3, 3, 0, 0, 0, 0},      // 1x1 with dilation: pointwise
     };
     for (const Case& k : cases) {
         Tensor x = random_tensor({k.n, k.c, k.h, k.w}, rng);
@@ -360,6 +363,31 @@ TEST(OpsNnGemm, TransposesAlphaBetaAndBroadcastC) {
     expect_near(values(y[0]), {4, 5});
     EXPECT_THROW(run_op("Gemm", {a, a}), Error);
     EXPECT_THROW(run_op("Gemm", {a, b, Tensor(DType::F32, {3})}), Error);
+}
+
+TEST(OpsNnGemm, RandomTransposesMatchNaive) {
+    std::mt19937 rng(2);
+    // Narrow (n < 8, dot-product path) and wide (row-update path) outputs, one row too.
+    for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{5, 11, 9}, {3, 2, 17}, {1, 33, 7}, {7, 9, 1}}) {
+        for (int ta = 0; ta < 2; ++ta)
+            for (int tb = 0; tb < 2; ++tb) {
+                Tensor a = random_tensor(ta ? Shape{k, m} : Shape{m, k}, rng);
+                Tensor b = random_tensor(tb ? Shape{n, k} : Shape{k, n}, rng);
+                Tensor c = random_tensor({m, n}, rng);
+                auto y = run_op("Gemm", {a, b, c}, {{"transA", attr_int(ta)}, {"transB", attr_int(tb)},
+                                                    {"alpha", attr_float(0.5f)}, {"beta", attr_float(-2.f)}});
+                ASSERT_EQ(y[0].shape(), (Shape{m, n}));
+                const float *ap = a.data<float>(), *bp = b.data<float>(), *cp = c.data<float>();
+                for (int64_t i = 0; i < m; ++i)
+                    for (int64_t j = 0; j < n; ++j) {
+                        double acc = 0;
+                        for (int64_t p = 0; p < k; ++p)
+                            acc += double(ta ? ap[p * m + i] : ap[i * k + p]) * (tb ? bp[j * k + p] : bp[p * n + j]);
+                        EXPECT_NEAR(values(y[0])[size_t(i * n + j)], 0.5 * acc - 2.0 * cp[i * n + j], 1e-4)
+                            << "m" << m << " n" << n << " k" << k << " transA " << ta << " transB " << tb;
+                    }
+            }
+    }
 }
 
 TEST(OpsNnMatMul, VectorsAndBatchBroadcast) {
