@@ -409,15 +409,16 @@ SliceParams slice_params(const Shape& shape, const std::vector<int64_t>& starts,
         if (step > 0) {
             s = std::clamp<int64_t>(s, 0, dim);
             e = std::clamp<int64_t>(e, 0, dim);
-            count = e > s ? (e - s + step - 1) / step : 0;
+            count = e > s ? 1 + (e - s - 1) / step : 0;
         } else {
             s = std::clamp<int64_t>(s, 0, dim - 1);
             e = std::clamp<int64_t>(e, -1, dim - 1);
-            count = s > e ? (s - e + (-step) - 1) / (-step) : 0;
+            const int64_t astep = step == std::numeric_limits<int64_t>::min() ? std::numeric_limits<int64_t>::max() : -step;
+            count = s > e ? 1 + (s - e - 1) / astep : 0;
         }
         p.out_shape[a] = count;
         p.start[a] = count ? s : 0;
-        p.step[a] = step;
+        p.step[a] = count > 1 ? step : 1;  // a huge step taking one element must not scale the stride
     }
     return p;
 }
@@ -1021,6 +1022,7 @@ public:
             int64_t a = s.data->to_i64()[0], b = l.data->to_i64()[0], c = d.data->to_i64()[0];
             if (c == 0) fail("'delta' must not be 0");
             double cnt = std::ceil((double(b) - double(a)) / double(c));
+            if (!(cnt < 9.0e18)) fail("Range has too many elements");
             n = std::max<int64_t>(int64_t(cnt), 0);
         }
         set_out(out, 0, s.dtype, {n});
@@ -1054,7 +1056,7 @@ public:
         std::string mode = a.get_string("mode", "DCR");
         if (mode != "DCR" && mode != "CRD") fail("attribute 'mode'='" + mode + "' must be DCR or CRD");
         crd_ = mode == "CRD";
-        if (b_ < 1) fail("attribute 'blocksize' must be >= 1");
+        if (b_ < 1 || b_ > (int64_t(1) << 20)) fail("attribute 'blocksize' must be in [1, 2^20]");
     }
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
         need_outputs(out, 1);
@@ -1089,7 +1091,7 @@ private:
 class SpaceToDepthOp : public OpKernel {
 public:
     explicit SpaceToDepthOp(const OpAttrs& a) : b_(a.get_int("blocksize")) {
-        if (b_ < 1) fail("attribute 'blocksize' must be >= 1");
+        if (b_ < 1 || b_ > (int64_t(1) << 20)) fail("attribute 'blocksize' must be in [1, 2^20]");
     }
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
         need_outputs(out, 1);
@@ -1165,7 +1167,8 @@ public:
         for (size_t i = 0; i < k; ++i) {
             const size_t a = size_t(axes[i]);
             begin_[a] = pads[i];
-            s[a] = x.shape[a] + pads[i] + pads[k + i];
+            if (__builtin_add_overflow(x.shape[a], pads[i], &s[a]) || __builtin_add_overflow(s[a], pads[k + i], &s[a]))
+                fail("'pads' " + shape_str(pads) + " overflow axis " + num(int64_t(a)));
             if (s[a] < 0) fail("'pads' " + shape_str(pads) + " crop more than axis " + num(int64_t(a)) + " holds");
             if (mode_ != PadMode::Constant && x.shape[a] == 0 && s[a] > 0)
                 fail("cannot pad an empty axis in '" + std::string(mode_ == PadMode::Edge ? "edge" : "reflect") +

@@ -272,3 +272,29 @@ TEST(TensorOps, ShapeValuesNeededForInference) {
 
 }  // namespace
 }  // namespace edgecnn
+
+namespace edgecnn {
+namespace {
+
+TEST(TensorOps, SliceExtremeStepsTakeOneElement) {
+    const int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
+    Tensor x = Tensor::from_vector<float>({0, 1, 2, 3}, {4});
+    auto b = test::run_op("Slice", {x, Tensor::from_vector<int64_t>({kMax}, {1}), Tensor::from_vector<int64_t>({kMin}, {1}),
+                                    Tensor::from_vector<int64_t>({0}, {1}), Tensor::from_vector<int64_t>({kMin}, {1})});
+    ASSERT_EQ(b[0].shape(), (Shape{1}));
+    EXPECT_EQ(b[0].data<float>()[0], 3.f);
+    auto f = test::run_op("Slice", {x, Tensor::from_vector<int64_t>({1}, {1}), Tensor::from_vector<int64_t>({kMax}, {1}),
+                                    Tensor::from_vector<int64_t>({0}, {1}), Tensor::from_vector<int64_t>({kMax}, {1})});
+    ASSERT_EQ(f[0].shape(), (Shape{1}));
+    EXPECT_EQ(f[0].data<float>()[0], 1.f);
+}
+
+TEST(TensorOps, PadOverflowIsAnError) {
+    const int64_t kMax = std::numeric_limits<int64_t>::max();
+    EXPECT_THROW(test::run_op("Pad", {Tensor::from_vector<float>({1}, {1}), Tensor::from_vector<int64_t>({kMax, kMax}, {2})},
+                              {}, 1, 13),
+                 Error);
+}
+
+}  // namespace
+}  // namespace edgecnn
