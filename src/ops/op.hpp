@@ -41,13 +41,21 @@ public:
 // runtime can report every attribute the engine does not understand.
 class OpAttrs {
 public:
-    OpAttrs(const Node& node, int64_t opset) : node_(node), opset_(opset) {}
+    // `graph` (optional) lets factories see constant inputs, e.g. to pack weights once.
+    OpAttrs(const Node& node, int64_t opset, const Graph* graph = nullptr) : node_(node), opset_(opset), graph_(graph) {}
     const Node& node() const { return node_; }
     int64_t opset() const { return opset_; }
     size_t num_inputs() const { return node_.inputs.size(); }
     size_t num_outputs() const { return node_.outputs.size(); }
     bool has_input(size_t i) const { return i < node_.inputs.size() && node_.inputs[i] != kNoValue; }
     bool has_output(size_t i) const { return i < node_.outputs.size() && node_.outputs[i] != kNoValue; }
+
+    // The value of input i when it is a constant (initializer/Constant), else null.
+    const Tensor* constant_input(size_t i) const {
+        if (!graph_ || !has_input(i)) return nullptr;
+        const auto& c = graph_->value(node_.inputs[i]).constant;
+        return c ? c.get() : nullptr;
+    }
 
     bool has(const std::string& key) const;
     int64_t get_int(const std::string& key) const;                  // required
@@ -70,6 +78,7 @@ private:
     const Attribute& get(const std::string& key, Attribute::Kind kind) const;
     const Node& node_;
     int64_t opset_;
+    const Graph* graph_;
     mutable std::set<std::string> used_;
 };
 

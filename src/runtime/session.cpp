@@ -21,17 +21,19 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
     kernels_.resize(g.nodes.size());
     for (size_t n = 0; n < g.nodes.size(); ++n) {
         const Node& node = g.nodes[n];
-        if (!node.domain.empty() && node.domain != "ai.onnx") {
+        // Internal ops made by the graph passes live in domain "edgecnn".
+        bool internal = node.domain == "edgecnn";
+        if (!node.domain.empty() && node.domain != "ai.onnx" && !internal) {
             problems.push_back(node.label() + ": op domain '" + node.domain + "' is not supported");
             continue;
         }
-        const OpDef* def = reg.find(node.op_type);
-        if (!def || g.opset < def->min_opset) {
+        const OpDef* def = reg.find(internal ? "edgecnn." + node.op_type : node.op_type);
+        if (!def || (!internal && g.opset < def->min_opset)) {
             problems.push_back(node.label() + ": op '" + node.op_type + "' is not supported");
             continue;
         }
         try {
-            OpAttrs attrs(node, g.opset);
+            OpAttrs attrs(node, g.opset, &g);
             kernels_[n] = def->factory(attrs);
             for (const std::string& a : attrs.unread())
                 problems.push_back(node.label() + ": attribute '" + a + "' is not supported");
