@@ -52,6 +52,8 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
         for (ValueId i : g.nodes[n].inputs)
             if (i != kNoValue) last_use_[size_t(i)] = int32_t(n);
     for (ValueId o : g.outputs) last_use_[size_t(o)] = int32_t(g.nodes.size());
+    for (const Value& v : g.values)
+        if (v.constant) constant_bytes_ += int64_t(v.constant->nbytes());
 }
 
 Session::~Session() = default;
@@ -200,6 +202,9 @@ NamedTensors Session::run_unchecked(const NamedTensors& inputs) {
     for (size_t v = 0; v < g.values.size(); ++v)
         if (folded_[v]) values[v] = *folded_[v];
 
+    int64_t live_bytes = 0;
+    for (size_t v = 0; v < g.values.size(); ++v)
+        if (!values[v].empty() && !folded_[v]) live_bytes += int64_t(values[v].nbytes());
     std::vector<ValueInfo> in, out;
     std::vector<const Tensor*> in_t;
     std::vector<Tensor*> out_t;
@@ -229,7 +234,9 @@ NamedTensors Session::run_unchecked(const NamedTensors& inputs) {
                     if (out[o].present) {
                         values[size_t(node.outputs[o])] = Tensor(out[o].dtype, out[o].shape);
                         out_t[o] = &values[size_t(node.outputs[o])];
+                        live_bytes += int64_t(out_t[o]->nbytes());
                     }
+                peak_activation_bytes_ = std::max(peak_activation_bytes_, live_bytes);
                 kernels_[n]->run(in_t, out_t);
             } catch (const Error& e) {
                 throw node_error(node, e);
@@ -243,7 +250,10 @@ NamedTensors Session::run_unchecked(const NamedTensors& inputs) {
         }
         // Release intermediates after their last reader.
         for (ValueId i : node.inputs)
-            if (i != kNoValue && last_use_[size_t(i)] == int32_t(n) && !folded_[size_t(i)]) values[size_t(i)] = Tensor();
+            if (i != kNoValue && last_use_[size_t(i)] == int32_t(n) && !folded_[size_t(i)] && !values[size_t(i)].empty()) {
+                live_bytes -= int64_t(values[size_t(i)].nbytes());
+                values[size_t(i)] = Tensor();
+            }
     }
     NamedTensors result;
     for (ValueId o : g.outputs) result.emplace_back(g.value(o).name, values[size_t(o)]);

@@ -17,6 +17,8 @@
 namespace edgecnn {
 
 struct SessionOptions {
+    // Threads used by kernels, counting the calling thread (1 = single-threaded).
+    int num_threads = 1;
     // Called after each node with every output it produced (for --dump-all).
     std::function<void(const Node&, const std::vector<std::pair<std::string, const Tensor*>>&)> on_node_output;
 };
@@ -40,6 +42,9 @@ public:
     // before run time (for `info`, MAC counts and memory planning).
     void bind_shapes(const std::vector<Shape>& input_shapes) { prepare(input_shapes); }
     const std::vector<std::optional<Shape>>& value_shapes() const { return value_shapes_; }
+    // Bytes the engine holds for this session at its peak so far: weights (constants),
+    // activations and workspaces.
+    int64_t peak_memory_bytes() const { return constant_bytes_ + peak_activation_bytes_; }
 
 private:
     struct NodeState;
@@ -58,6 +63,8 @@ private:
     std::vector<bool> node_folded_;
     std::vector<int32_t> last_use_;  // per value: index of the last node reading it
     std::vector<std::optional<Shape>> value_shapes_;
+    int64_t constant_bytes_ = 0;
+    int64_t peak_activation_bytes_ = 0;
 };
 
 }  // namespace edgecnn
