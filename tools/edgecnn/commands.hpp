@@ -25,10 +25,20 @@ struct ConformanceArgs {
     std::string filter;
     bool verbose = false;
 };
+struct BenchArgs {
+    std::string model;
+    std::string vs;  // second model, timed alternately with the first
+    int threads = 1;
+    int warmup = 10;
+    int runs = 50;
+    std::vector<std::string> input_shapes;  // NAME=1x3x224x224
+    bool json = false;
+};
 
 int cmd_info(const InfoArgs& a);
 int cmd_run(const RunArgs& a);
 int cmd_check(const CheckArgs& a);
 int cmd_conformance(const ConformanceArgs& a);
+int cmd_bench(const BenchArgs& a);
 
 }  // namespace edgecnn::cli

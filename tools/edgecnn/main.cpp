@@ -1,4 +1,4 @@
-// edgecnn command line: info, run, check, conformance.
+// edgecnn command line: info, run, check, conformance, bench.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -35,12 +35,23 @@ int main(int argc, char** argv) {
     c_conf->add_option("--filter", conf.filter, "Only tests whose folder name contains this");
     c_conf->add_flag("--verbose,-v", conf.verbose, "List every test with its result and skip reason");
 
+    BenchArgs bench;
+    auto* c_bench = app.add_subcommand("bench", "Time a model on random inputs (--vs: against a second one, alternated)");
+    c_bench->add_option("model", bench.model, "Model file (.onnx)")->required();
+    c_bench->add_option("--vs", bench.vs, "Second model, timed alternately in the same process; prints the ratio");
+    c_bench->add_option("--threads,-t", bench.threads, "Threads, counting the caller (default 1)");
+    c_bench->add_option("--warmup", bench.warmup, "Untimed runs first (default 10)");
+    c_bench->add_option("--runs,-n", bench.runs, "Timed runs (default 50)");
+    c_bench->add_option("--input-shape", bench.input_shapes, "Bind a dynamic input: NAME=1x3x224x224");
+    c_bench->add_flag("--json", bench.json, "One JSON object per model on its own line");
+
     CLI11_PARSE(app, argc, argv);
     try {
         if (*c_info) return cmd_info(info);
         if (*c_run) return cmd_run(run);
         if (*c_check) return cmd_check(check);
         if (*c_conf) return cmd_conformance(conf);
+        if (*c_bench) return cmd_bench(bench);
     } catch (const edgecnn::Error& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;

@@ -1,0 +1,291 @@
+// edgecnn bench: latency of one model (or two, alternated) on random inputs.
+//
+//   edgecnn bench MODEL [--vs MODEL2] [--threads N] [--warmup N] [--runs N]
+//                 [--input-shape NAME=1x3x224x224 ...] [--json]
+//
+// Inputs are random (uniform [0,1) for floats, zeros for integers: integer inputs are
+// usually indices or shapes, where random values would be out of range). Dynamic dims
+// are bound from --input-shape; a dynamic leading dim defaults to 1 (the batch); any
+// other unbound dim is an error that names the input and asks for --input-shape.
+// With --vs, both sessions are created first, then warmed up and timed alternately
+// (A, B, A, B, ...) so that drift in the machine's speed hits both alike.
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <random>
+
+#include "base/error.hpp"
+#include "commands.hpp"
+#include "common.hpp"
+
+namespace edgecnn::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// Resident set size of this process in bytes (0 where /proc is unavailable).
+int64_t rss_bytes() {
+    FILE* f = std::fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    long long pages_total = 0, pages_resident = 0;
+    int n = std::fscanf(f, "%lld %lld", &pages_total, &pages_resident);
+    std::fclose(f);
+    if (n != 2) return 0;
+    return int64_t(pages_resident) * 4096;
+}
+
+std::map<std::string, Shape> parse_input_shapes(const std::vector<std::string>& specs) {
+    std::map<std::string, Shape> given;
+    for (const auto& s : specs) {
+        auto eq = s.find('=');
+        if (eq == std::string::npos || eq == 0) fail("--input-shape wants NAME=1x3x224x224, got '" + s + "'");
+        given[s.substr(0, eq)] = parse_shape(s.substr(eq + 1));
+    }
+    return given;
+}
+
+bool has_input(const Graph& g, const std::string& name) {
+    for (ValueId id : g.inputs)
+        if (g.value(id).name == name) return true;
+    return false;
+}
+
+std::string dim_name(const Dim& d) { return d.param.empty() ? "?" : "'" + d.param + "'"; }
+
+// One random input per graph input, with the declared dtype and a fully bound shape.
+NamedTensors make_inputs(const Graph& g, const std::string& model, const std::map<std::string, Shape>& given,
+                         std::mt19937& rng) {
+    for (const auto& [name, shape] : given) {
+        if (!has_input(g, name)) {
+            std::string names;
+            for (ValueId id : g.inputs) names += (names.empty() ? "" : ", ") + g.value(id).name;
+            fail(model + ": --input-shape names '" + name + "', but the model's inputs are: " + names);
+        }
+    }
+    NamedTensors inputs;
+    for (ValueId id : g.inputs) {
+        const Value& v = g.value(id);
+        Shape s;
+        auto it = given.find(v.name);
+        if (it != given.end()) {
+            s = it->second;
+            if (v.shape) {
+                if (v.shape->size() != s.size())
+                    fail(model + ": input '" + v.name + "' has rank " + std::to_string(v.shape->size()) +
+                         ", --input-shape gives " + shape_str(s));
+                for (size_t i = 0; i < s.size(); ++i) {
+                    const Dim& d = (*v.shape)[i];
+                    if (d.is_static() && d.value != s[i])
+                        fail(model + ": input '" + v.name + "' has dim " + std::to_string(i) + " fixed at " +
+                             std::to_string(d.value) + ", --input-shape gives " + shape_str(s));
+                }
+            }
+        } else if (v.shape) {
+            for (size_t i = 0; i < v.shape->size(); ++i) {
+                const Dim& d = (*v.shape)[i];
+                if (d.is_static()) {
+                    s.push_back(d.value);
+                } else if (i == 0) {
+                    s.push_back(1);  // a dynamic leading dim is the batch
+                } else {
+                    fail(model + ": input '" + v.name + "' has a dynamic dim " + dim_name(d) + " at axis " +
+                         std::to_string(i) + "; give its shape with --input-shape " + v.name + "=...");
+                }
+            }
+        } else {
+            fail(model + ": input '" + v.name + "' declares no shape; give it with --input-shape " + v.name + "=...");
+        }
+        if (dtype_size(v.dtype) == 0) fail(model + ": input '" + v.name + "' has dtype " + dtype_name(v.dtype) +
+                                           ", which bench cannot generate");
+        Tensor t(v.dtype, s);  // zero-initialised
+        if (v.dtype == DType::F32) {
+            std::uniform_real_distribution<float> u(0.f, 1.f);
+            float* p = t.data<float>();
+            for (int64_t k = 0; k < t.numel(); ++k) p[k] = u(rng);
+        } else if (v.dtype == DType::F64) {
+            std::uniform_real_distribution<double> u(0.0, 1.0);
+            double* p = t.data<double>();
+            for (int64_t k = 0; k < t.numel(); ++k) p[k] = u(rng);
+        } else if (v.dtype == DType::F16 || v.dtype == DType::BF16) {
+            std::uniform_real_distribution<float> u(0.f, 1.f);
+            auto* p = static_cast<uint16_t*>(t.raw());
+            for (int64_t k = 0; k < t.numel(); ++k)
+                p[k] = v.dtype == DType::F16 ? float_to_half(u(rng)) : float_to_bf16(u(rng));
+        }
+        inputs.emplace_back(v.name, std::move(t));
+    }
+    return inputs;
+}
+
+struct Stats {
+    double min = 0, median = 0, mean = 0, p90 = 0, p99 = 0, max = 0;
+};
+
+// Nearest-rank percentile of sorted samples.
+double percentile(const std::vector<double>& sorted, double p) {
+    if (sorted.empty()) return 0;
+    size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * double(sorted.size())));
+    rank = std::clamp<size_t>(rank, 1, sorted.size());
+    return sorted[rank - 1];
+}
+
+Stats compute_stats(std::vector<double> t) {
+    Stats s;
+    if (t.empty()) return s;
+    std::sort(t.begin(), t.end());
+    size_t n = t.size();
+    s.min = t.front();
+    s.max = t.back();
+    s.median = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+    double sum = 0;
+    for (double x : t) sum += x;
+    s.mean = sum / double(n);
+    s.p90 = percentile(t, 90);
+    s.p99 = percentile(t, 99);
+    return s;
+}
+
+struct Bench {
+    std::string model;
+    std::shared_ptr<Graph> graph;
+    std::unique_ptr<Session> session;
+    NamedTensors inputs;
+    double create_ms = 0;
+    double first_run_ms = 0;  // the first run binds shapes and folds shape subgraphs
+    std::vector<double> times;
+    Stats stats;
+};
+
+std::string shapes_str(const NamedTensors& inputs) {
+    std::string s;
+    for (const auto& [name, t] : inputs) s += (s.empty() ? "" : ", ") + name + "=" + shape_str(t.shape());
+    return s;
+}
+
+std::string json_escape(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        if (c == '"' || c == '\\') o += '\\', o += c;
+        else if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            o += buf;
+        } else o += c;
+    }
+    return o;
+}
+
+void print_json(const Bench& b, const BenchArgs& a, int64_t rss_growth, const double* vs_ratio) {
+    std::string shapes;
+    for (const auto& [name, t] : b.inputs) {
+        if (!shapes.empty()) shapes += ',';
+        shapes += '"';
+        shapes += json_escape(name);
+        shapes += "\":[";
+        for (size_t i = 0; i < t.rank(); ++i) {
+            if (i) shapes += ',';
+            shapes += std::to_string(t.dim(i));
+        }
+        shapes += ']';
+    }
+    const Stats& s = b.stats;
+    std::printf("{\"model\":\"%s\",\"input_shapes\":{%s},\"threads\":%d,\"warmup\":%d,\"runs\":%d,"
+                "\"min_ms\":%.4f,\"median_ms\":%.4f,\"mean_ms\":%.4f,\"p90_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,"
+                "\"fps\":%.3f,\"create_ms\":%.3f,\"first_run_ms\":%.3f,\"peak_memory_bytes\":%" PRId64 ",\"process_rss_growth_bytes\":%" PRId64,
+                json_escape(b.model).c_str(), shapes.c_str(), a.threads, a.warmup, a.runs, s.min, s.median, s.mean, s.p90,
+                s.p99, s.max, s.median > 0 ? 1000.0 / s.median : 0.0, b.create_ms, b.first_run_ms,
+                b.session->peak_memory_bytes(), rss_growth);
+    if (vs_ratio) std::printf(",\"vs_median_ratio\":%.4f", *vs_ratio);
+    std::printf("}\n");
+}
+
+void print_text(const Bench& b, const BenchArgs& a) {
+    const Stats& s = b.stats;
+    std::printf("model: %s\n", b.model.c_str());
+    std::printf("  inputs: %s\n", shapes_str(b.inputs).c_str());
+    std::printf("  threads: %d  warmup: %d  runs: %d\n", a.threads, a.warmup, a.runs);
+    std::printf("  session creation: %.2f ms  first run: %.2f ms\n", b.create_ms, b.first_run_ms);
+    std::printf("  latency ms: min %.3f  median %.3f  p90 %.3f  p99 %.3f  (mean %.3f, max %.3f)\n", s.min, s.median,
+                s.p90, s.p99, s.mean, s.max);
+    std::printf("  throughput: %.2f FPS (from the median)\n", s.median > 0 ? 1000.0 / s.median : 0.0);
+    std::printf("  peak memory: %.2f MiB (%" PRId64 " bytes)\n", double(b.session->peak_memory_bytes()) / (1 << 20),
+                b.session->peak_memory_bytes());
+}
+
+}  // namespace
+
+int cmd_bench(const BenchArgs& a) {
+    if (a.threads < 1) fail("--threads must be at least 1");
+    if (a.warmup < 0) fail("--warmup must not be negative");
+    if (a.runs < 1) fail("--runs must be at least 1");
+    auto given = parse_input_shapes(a.input_shapes);
+    std::mt19937 rng(12345);
+    int64_t rss0 = rss_bytes();
+
+    std::vector<std::string> models{a.model};
+    if (!a.vs.empty()) models.push_back(a.vs);
+    std::vector<Bench> benches(models.size());
+    for (size_t k = 0; k < models.size(); ++k) {
+        benches[k].model = models[k];
+        benches[k].graph = load_model(models[k]);
+    }
+    // --input-shape applies to each model that has an input of that name.
+    for (const auto& [name, s] : given) {
+        bool used = false;
+        for (const Bench& b : benches) used = used || has_input(*b.graph, name);
+        if (!used && benches.size() == 2) fail("--input-shape names '" + name + "', which is an input of neither model");
+    }
+    for (Bench& b : benches) {
+        std::map<std::string, Shape> mine;
+        for (const auto& [name, s] : given)
+            if (has_input(*b.graph, name) || benches.size() == 1) mine[name] = s;
+        b.inputs = make_inputs(*b.graph, b.model, mine, rng);
+        SessionOptions opts;
+        opts.num_threads = a.threads;
+        auto t0 = Clock::now();
+        b.session = std::make_unique<Session>(b.graph, opts);
+        b.create_ms = ms_since(t0);
+    }
+
+    // Warm-up, alternating (at least one run, which binds shapes and folds shape subgraphs;
+    // --warmup 0 still makes it, untimed).
+    for (Bench& b : benches) {
+        auto t0 = Clock::now();
+        (void)b.session->run(b.inputs);
+        b.first_run_ms = ms_since(t0);
+    }
+    for (int i = 1; i < a.warmup; ++i)
+        for (Bench& b : benches) (void)b.session->run(b.inputs);
+    for (Bench& b : benches) b.times.reserve(static_cast<size_t>(a.runs));
+    for (int i = 0; i < a.runs; ++i) {
+        for (Bench& b : benches) {
+            auto t0 = Clock::now();
+            NamedTensors out = b.session->run(b.inputs);
+            b.times.push_back(ms_since(t0));
+        }
+    }
+    int64_t rss_growth = rss_bytes() - rss0;
+    for (Bench& b : benches) b.stats = compute_stats(b.times);
+
+    bool vs = benches.size() == 2;
+    double ratio = vs && benches[1].stats.median > 0 ? benches[0].stats.median / benches[1].stats.median : 0.0;
+    if (a.json) {
+        for (size_t k = 0; k < benches.size(); ++k) print_json(benches[k], a, rss_growth, vs && k == 0 ? &ratio : nullptr);
+    } else {
+        for (const Bench& b : benches) print_text(b, a);
+        if (vs)
+            std::printf("ratio of medians (%s / %s): %.3f\n", benches[0].model.c_str(), benches[1].model.c_str(), ratio);
+    }
+    return 0;
+}
+
+}  // namespace edgecnn::cli
