@@ -1,5 +1,7 @@
 // Evaluates nodes whose inputs are all constants (and Shape/Size of statically shaped
-// values) once, replacing their outputs by constant values.
+// values) once, replacing their outputs by constant values. Walking in order, it also
+// infers the static shapes of outputs that lack them, so that whole chains such as
+// Reshape(x, Concat(Shape(Add(Reshape(...)))...)) fold in one call.
 #include <algorithm>
 #include <set>
 
@@ -60,7 +62,15 @@ int fold_constants(Graph& g) {
                 }
                 in_bytes += int64_t(c->nbytes());
             }
-            if (!any || !all_const || is_random(node)) continue;
+            if (!any || !all_const || is_random(node)) {
+                // Not foldable: still give its outputs static shapes where the inputs have
+                // them, so that later Shape nodes fold in this same walk.
+                bool missing = false;
+                for (ValueId o : node.outputs)
+                    if (o != kNoValue && !static_shape(g, o)) missing = true;
+                if (missing) infer_node_shapes(g, node);
+                continue;
+            }
             auto kernel = make_kernel(g, node);
             if (!kernel) continue;
             std::vector<ValueInfo> in(node.inputs.size()), out(node.outputs.size());

@@ -1,6 +1,7 @@
 // Conv (or a FusedConv without activation) followed by an activation becomes a FusedConv
 // that applies it in the epilogue. SiLU (Mul(y, Sigmoid(y))) and HardSwish exported as
-// Mul(y, HardSigmoid(y)) are recognised as well.
+// Mul(y, HardSigmoid(y)) are recognised as well, and HardSwish written out as
+// Div(Mul(y, Clip(Add(y, 3), 0, 6)), 6).
 #include <cmath>
 #include <limits>
 
@@ -66,6 +67,56 @@ std::optional<ActivationParams> single_activation(const Graph& g, const Node& a)
     return p;
 }
 
+std::optional<float> scalar_const(const Graph& g, ValueId v) {
+    const Tensor* t = f32_constant_of(g, v);
+    if (!t || t->numel() != 1) return std::nullopt;
+    return t->data<float>()[0];
+}
+
+// The other input of a two-input node, given the slot `slot` that reads our value.
+ValueId other_input(const Node& n, size_t slot) { return n.inputs[1 - slot]; }
+
+// HardSwish written out (Paddle and older exporters): with y read by Add and Mul,
+//   Div(Mul(y, Clip(Add(y, 3), 0, 6)), 6)   or   Mul(Mul(...), 1/6)
+// Returns the nodes to remove and the final output, or nothing.
+struct Match {
+    std::vector<size_t> nodes;
+    ValueId output = kNoValue;
+};
+std::optional<Match> hardswish_longhand(const Graph& g, const std::vector<std::vector<Use>>& uses,
+                                        const std::vector<bool>& dead, ValueId y) {
+    const auto& yu = uses[size_t(y)];
+    if (yu.size() != 2) return std::nullopt;
+    for (int k = 0; k < 2; ++k) {
+        const Use au = yu[size_t(k)], mu = yu[size_t(1 - k)];
+        const Node& a = g.nodes[au.node];
+        const Node& m = g.nodes[mu.node];
+        if (dead[au.node] || dead[mu.node] || !is_op(a, "Add") || !is_op(m, "Mul")) continue;
+        if (a.inputs.size() != 2 || m.inputs.size() != 2 || a.outputs.size() != 1 || m.outputs.size() != 1) continue;
+        auto three = scalar_const(g, other_input(a, au.input));
+        if (!three || *three != 3.f) continue;
+        const ValueId ao = a.outputs[0];
+        if (uses[size_t(ao)].size() != 1 || is_graph_output(g, ao)) continue;
+        const Use cu = uses[size_t(ao)][0];
+        const Node& c = g.nodes[cu.node];
+        if (dead[cu.node] || cu.input != 0) continue;
+        auto clip = single_activation(g, c);
+        if (!clip || clip->kind != Activation::Clip || clip->alpha != 0.f || clip->beta != 6.f) continue;
+        const ValueId co = c.outputs[0];
+        if (uses[size_t(co)].size() != 1 || is_graph_output(g, co) || other_input(m, mu.input) != co) continue;
+        const ValueId mo = m.outputs[0];
+        if (uses[size_t(mo)].size() != 1 || is_graph_output(g, mo)) continue;
+        const Use du = uses[size_t(mo)][0];
+        const Node& d = g.nodes[du.node];
+        if (dead[du.node] || d.inputs.size() != 2 || d.outputs.size() != 1) continue;
+        const bool div = is_op(d, "Div") && du.input == 0, mul = is_op(d, "Mul");
+        auto f = scalar_const(g, other_input(d, du.input));
+        if (!f || !((div && *f == 6.f) || (mul && std::fabs(*f - 1.f / 6.f) <= 1e-7f))) continue;
+        return Match{{au.node, cu.node, mu.node, du.node}, d.outputs[0]};
+    }
+    return std::nullopt;
+}
+
 void set_activation(Node& conv, const ActivationParams& p) {
     to_fused_conv(conv);
     conv.attrs["activation"] = make_attr_string(activation_name(p.kind));
@@ -93,6 +144,11 @@ int fuse_conv_activation(Graph& g) {
             set_activation(conv, *p);
             conv.outputs[0] = a.outputs[0];
             dead[yu[0].node] = true;
+            ++fused;
+        } else if (auto hs = hardswish_longhand(g, uses, dead, y)) {
+            set_activation(conv, ActivationParams{Activation::HardSwish, 0.f, 0.f});
+            conv.outputs[0] = hs->output;
+            for (size_t d : hs->nodes) dead[d] = true;
             ++fused;
         } else if (yu.size() == 2) {
             // Mul(y, Sigmoid(y)) = SiLU; Mul(y, HardSigmoid(y; 1/6, 1/2)) = HardSwish.

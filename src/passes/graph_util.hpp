@@ -65,6 +65,11 @@ int64_t node_int_attr(const Node& n, const std::string& key, int64_t def);
 // or null when the op is unknown or its attributes are rejected.
 std::unique_ptr<OpKernel> make_kernel(const Graph& g, const Node& n);
 
+// Runs the node's infer() with its inputs' static shapes (and constant data) and writes
+// dtype and shape of its outputs; false (nothing written) when an input shape is unknown
+// or the kernel cannot tell. Defined in infer_shapes.cpp.
+bool infer_node_shapes(Graph& g, const Node& node);
+
 bool is_op(const Node& n, const char* op_type);  // default ONNX domain
 bool is_fused_conv(const Node& n);              // edgecnn.FusedConv
 // The node's FusedConv activation attribute ("none" when absent).

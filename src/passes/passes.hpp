@@ -27,14 +27,18 @@ int fold_batchnorm(Graph& g);
 // bias, Mul/Div scale weights and bias.
 int fuse_conv_bias_add(Graph& g);
 
+// Mul or Add by a per-input-channel float constant feeding a Conv (x*s, x+b; the Add
+// only when the Conv has no padding), folded into the Conv's weights / bias.
+int fold_affine_into_conv(Graph& g);
+
 // Add(Conv(x), r) where r has the Conv output's exact shape → edgecnn.FusedConv with the
 // residual input R (added before the activation).
 int fuse_conv_residual(Graph& g);
 
 // Conv (or a FusedConv without activation) followed by Relu, Clip, HardSigmoid,
-// HardSwish, Sigmoid, LeakyRelu, Tanh, Mul(y, Sigmoid(y)) (SiLU) or Mul(y,
-// HardSigmoid(y)) with alpha 1/6, beta 1/2 (HardSwish) → edgecnn.FusedConv with
-// that activation.
+// HardSwish, Sigmoid, LeakyRelu, Tanh, Mul(y, Sigmoid(y)) (SiLU), Mul(y,
+// HardSigmoid(y)) with alpha 1/6, beta 1/2 or Div(Mul(y, Clip(Add(y, 3), 0, 6)), 6)
+// (HardSwish) → edgecnn.FusedConv with that activation.
 int fuse_conv_activation(Graph& g);
 
 // Removes nodes none of whose outputs is read or a graph output, and drops the constant

@@ -15,6 +15,10 @@ OptimizeStats optimize_graph(Graph& g, const OptimizeOptions& opt) {
     // Folding may have exposed new all-constant nodes and new identities.
     if (opt.fold_constants) st.nodes_folded += fold_constants(g);
     if (opt.eliminate_identity) st.identities_removed += eliminate_identity(g);
+    // Activations first: a Mul/Add after an activation (BN after HardSwish) can then only
+    // go into the next conv.
+    if (opt.fuse_conv_activation) st.activations_fused += fuse_conv_activation(g);
+    if (opt.fold_affine_into_conv) st.input_affine_folded += fold_affine_into_conv(g);
     // Residual before activation: Conv→Add→Relu becomes relu(conv + R).
     if (opt.fuse_conv_residual) st.residuals_fused += fuse_conv_residual(g);
     if (opt.fuse_conv_activation) st.activations_fused += fuse_conv_activation(g);

@@ -14,6 +14,7 @@ struct OptimizeOptions {
     bool fold_constants = true;
     bool fold_batchnorm = true;
     bool fuse_conv_bias_add = true;
+    bool fold_affine_into_conv = true;
     bool fuse_conv_residual = true;
     bool fuse_conv_activation = true;
     bool remove_dead_code = true;
@@ -25,6 +26,7 @@ struct OptimizeStats {
     int nodes_folded = 0;
     int batchnorms_folded = 0;
     int bias_ops_folded = 0;
+    int input_affine_folded = 0;
     int residuals_fused = 0;
     int activations_fused = 0;
     int dead_nodes_removed = 0;

@@ -323,6 +323,87 @@ TEST(PassesFuseConvActivation, KeepsSharedOrOutputIntermediates) {
     EXPECT_EQ(o.nodes.size(), 5u);
 }
 
+TEST(PassesFuseConvActivation, HardSwishWrittenOut) {
+    for (int tail : {0, 1}) {  // Div by 6, or Mul by 1/6
+        for (int64_t opset : {9, 13}) {
+            std::mt19937 rng(23);
+            GraphBuilder b(opset);
+            ValueId x = b.input("x", {1, 3, 6, 6});
+            ValueId y = conv(b, x, 3, 4, 3, rng);
+            ValueId a = b.node("Add", {y, b.constant("three", Tensor::scalar<float>(3.f))});
+            ValueId c = opset < 11 ? b.node("Clip", {a}, {{"min", a_float(0.f)}, {"max", a_float(6.f)}})
+                                   : b.node("Clip", {a, b.constant("z", Tensor::scalar<float>(0.f)),
+                                                     b.constant("six", Tensor::scalar<float>(6.f))});
+            ValueId m = b.node("Mul", {y, c});
+            ValueId d = tail ? b.node("Mul", {m, b.constant("sixth", Tensor::scalar<float>(1.f / 6.f))})
+                             : b.node("Div", {m, b.constant("six_d", Tensor::scalar<float>(6.f))});
+            b.output(d);
+            Graph o = optimize_and_compare(b.g, only(&OptimizeOptions::fuse_conv_activation));
+            ASSERT_EQ(o.nodes.size(), 1u) << tail << " " << opset;
+            EXPECT_EQ(activation_of(o.nodes[0]), "hardswish");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- fold_affine_into_conv
+
+TEST(PassesFoldAffineIntoConv, MulAndAddBeforeConv) {
+    for (int64_t group : {1, 3}) {
+        std::mt19937 rng(24);
+        GraphBuilder b;
+        ValueId x = b.input("x", {2, 6, 5, 7});
+        ValueId v = b.node("Mul", {x, b.random_constant("s", {1, 6, 1, 1}, rng)});
+        v = b.node("Add", {b.random_constant("t", {6, 1, 1}, rng), v});
+        // 1x1 conv without padding: both fold.
+        b.output(conv(b, v, 6, 9, 1, rng, group == 1, {{"pads", a_ints({0, 0, 0, 0})}}, group));
+        // Padded 3x3 conv: only the Mul folds.
+        ValueId u = b.node("Mul", {b.node("Relu", {x}), b.constant("k", Tensor::scalar<float>(0.5f))});
+        u = b.node("Add", {u, b.constant("t2", Tensor::scalar<float>(0.25f))});
+        ValueId u2 = b.node("Mul", {b.node("Sigmoid", {u}), b.random_constant("s2", {6, 1, 1}, rng)});
+        b.output(conv(b, u2, 6, 6, 3, rng, true, {}, group));
+        Graph o = optimize_and_compare(b.g, only(&OptimizeOptions::fold_affine_into_conv));
+        EXPECT_EQ(count_ops(o, "Conv"), 2);
+        EXPECT_EQ(count_ops(o, "Mul"), 1) << group;  // the Mul before Add (not read by a conv)
+        EXPECT_EQ(count_ops(o, "Add"), 1) << group;
+        EXPECT_EQ(o.nodes.size(), 6u) << group;
+    }
+}
+
+TEST(PassesFoldAffineIntoConv, KeepsAddBeforePaddedConvAndSharedValues) {
+    std::mt19937 rng(25);
+    GraphBuilder b;
+    ValueId x = b.input("x", {1, 3, 5, 5});
+    ValueId v = b.node("Add", {x, b.random_constant("t", {3, 1, 1}, rng)});
+    b.output(conv(b, v, 3, 4, 3, rng));  // pads 1: an Add cannot fold
+    ValueId w = b.node("Mul", {x, b.random_constant("s", {3, 1, 1}, rng)});
+    b.output(conv(b, w, 3, 4, 1, rng));
+    b.output(w);  // the scaled value is a graph output: kept
+    ValueId z = b.node("Mul", {x, b.random_constant("sp", {1, 1, 5, 5}, rng)});
+    b.output(conv(b, z, 3, 4, 1, rng));  // varies over space
+    Graph o = optimize_and_compare(b.g, only(&OptimizeOptions::fold_affine_into_conv));
+    EXPECT_EQ(o.nodes.size(), 6u);
+}
+
+TEST(PassesFoldConstants, ShapeChainsBehindDataDependentReshape) {
+    // The second Reshape's target comes from the shape of a value that is only known once
+    // the first Reshape's target has been folded.
+    GraphBuilder b;
+    ValueId x = b.input("x", {2, 3, 4});
+    ValueId t1 = b.node("Concat", {b.node("Shape", {x}, {{"end", a_int(1)}}), b.constant("m1", Tensor::from_vector<int64_t>({-1}, {1}))}, {{"axis", a_int(0)}});
+    ValueId r1 = b.node("Reshape", {x, t1});  // [2,12]
+    ValueId e = b.node("Relu", {r1});
+    ValueId t2 = b.node("Concat", {b.node("Shape", {e}), b.constant("one", Tensor::from_vector<int64_t>({1}, {1}))}, {{"axis", a_int(0)}});
+    b.output(b.node("Reshape", {e, t2}));  // [2,12,1]
+    Graph g = b.g;
+    verify_and_sort(g);
+    fold_constants(g);
+    EXPECT_EQ(g.nodes.size(), 3u);  // Reshape, Relu, Reshape
+    EXPECT_EQ(infer_shapes(g), 0);
+    std::mt19937 rng(26);
+    NamedTensors in = random_inputs(g, rng);
+    expect_close(run_graph(g, in), run_graph(b.g, in));
+}
+
 // ---------------------------------------------------------------- fuse_conv_residual
 
 TEST(PassesFuseConvResidual, ResNetBasicBlock) {

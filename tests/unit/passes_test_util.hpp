@@ -149,7 +149,7 @@ inline Graph optimize_and_compare(Graph g, const OptimizeOptions& opt = {}, doub
 // Options with only the named pass enabled (the others off), for single-pass tests.
 inline OptimizeOptions only(bool OptimizeOptions::*pass) {
     OptimizeOptions o;
-    o.eliminate_identity = o.fold_constants = o.fold_batchnorm = o.fuse_conv_bias_add = false;
+    o.eliminate_identity = o.fold_constants = o.fold_batchnorm = o.fuse_conv_bias_add = o.fold_affine_into_conv = false;
     o.fuse_conv_residual = o.fuse_conv_activation = o.remove_dead_code = false;
     o.*pass = true;
     return o;
