@@ -1,0 +1,97 @@
+// FP32 GEMM microbenchmark on the shapes of real CNN layers (1x1 convolutions in NHWC:
+// M = pixels, K = Cin, N = Cout), with the fused bias + Relu epilogue a Conv has.
+// Counters: GFLOP/s (2*M*N*K per run) and pct_peak, the share of one core's FP32 peak
+// (EDGECNN_PEAK_GFLOPS, default 260 = Zen 5 at 4.1 GHz, two 512-bit FMA pipes) — for runs
+// on 2 threads pct_peak is still relative to ONE core. 1-thread rates use CPU time, 2-thread
+// rates wall time.
+//
+//   edgecnn_gemm_bench [--benchmark_filter=avx512.*resnet] [--benchmark_repetitions=5
+//                       --benchmark_report_aggregates_only=true]
+// On a shared machine quote the `_median` rows of repeated runs.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/cpu_features.hpp"
+#include "base/thread_pool.hpp"
+#include "kernels/gemm/gemm_f32.hpp"
+
+using namespace edgecnn;
+
+namespace {
+
+struct Shape {
+    const char* name;
+    int64_t M, K, N;
+};
+
+const Shape kShapes[] = {
+    {"resnet50_conv2_1x1", 3136, 64, 256},   {"resnet50_conv3_1x1", 784, 128, 512},
+    {"resnet50_conv4_1x1", 196, 256, 1024},  {"resnet50_conv5_1x1", 49, 2048, 512},
+    {"mobilenet_v2_first", 12544, 32, 16},   {"mobilenet_v2_proj24", 3136, 144, 24},
+    {"mobilenet_v2_proj64", 196, 384, 64},   {"square_512", 512, 512, 512},
+};
+
+double peak_gflops() {
+    const char* env = std::getenv("EDGECNN_PEAK_GFLOPS");
+    return env ? std::atof(env) : 260.0;
+}
+
+void bm_gemm(benchmark::State& state, Shape s, int threads, Isa isa) {
+    set_isa_override(isa);
+    if (active_isa() != isa) {
+        set_isa_override(std::nullopt);
+        state.SkipWithError("ISA not available on this CPU");
+        return;
+    }
+    std::mt19937 rng(42);
+    std::uniform_real_distribution<float> dist(-1.f, 1.f);
+    std::vector<float> A(static_cast<size_t>(s.M * s.K)), B(static_cast<size_t>(s.K * s.N)),
+        bias(static_cast<size_t>(s.N)), C(static_cast<size_t>(s.M * s.N));
+    for (float& v : A) v = dist(rng);
+    for (float& v : B) v = dist(rng);
+    for (float& v : bias) v = dist(rng);
+    const PackedGemmB packed = pack_gemm_b_f32(B.data(), s.K, s.N, s.K, /*b_is_nk=*/true, isa);
+    std::unique_ptr<ThreadPool> pool = threads > 1 ? std::make_unique<ThreadPool>(threads) : nullptr;
+    GemmEpilogue ep;
+    ep.bias = bias.data();
+    ep.act.kind = Activation::Relu;
+    for (auto _ : state) {
+        gemm_f32(s.M, A.data(), s.K, packed, C.data(), s.N, ep, pool.get());
+        benchmark::DoNotOptimize(C.data());
+        benchmark::ClobberMemory();
+    }
+    const double flop = 2.0 * double(s.M) * double(s.N) * double(s.K);
+    state.counters["GFLOP/s"] = benchmark::Counter(flop * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["pct_peak"] =
+        benchmark::Counter(flop * 1e-9 * 100.0 / peak_gflops(), benchmark::Counter::kIsIterationInvariantRate);
+    set_isa_override(std::nullopt);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    for (Isa isa : {Isa::Avx512, Isa::Avx2, Isa::Scalar})
+        for (const Shape& s : kShapes)
+            for (int threads : {1, 2}) {
+                const std::string name = std::string("gemm_f32/") + isa_name(isa) + "/" + s.name + "_M" +
+                                         std::to_string(s.M) + "_K" + std::to_string(s.K) + "_N" +
+                                         std::to_string(s.N) + "/threads:" + std::to_string(threads);
+                auto* b = benchmark::RegisterBenchmark(name.c_str(), bm_gemm, s, threads, isa);
+                b->Unit(benchmark::kMicrosecond)->MinTime(0.2);
+                // One thread: rates from the thread's CPU time, which holds up while other
+                // processes share the cores. Two threads: wall time (the caller's CPU time
+                // would miss the worker's share).
+                if (threads > 1) b->UseRealTime();
+            }
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

@@ -1,0 +1,197 @@
+// FP32 GEMM driver: B packing, ISA dispatch, the portable (scalar) instantiation, and the
+// split of C into tasks for the thread pool.
+#include "kernels/gemm/gemm_f32.hpp"
+
+#include <algorithm>
+#include <new>
+
+#include "base/error.hpp"
+#include "base/thread_pool.hpp"
+#include "kernels/gemm/gemm_f32_kernel.inl"
+
+namespace edgecnn {
+namespace gemm_detail {
+namespace {
+
+// The portable instantiation: "vectors" of one float; the compiler may vectorize the
+// 4 x 8 tile on its own (SSE2 on x86-64, NEON on arm64).
+struct VecScalar {
+    using V = float;
+    using Mask = bool;
+    static constexpr int W = 1;
+    static constexpr bool kScalar = true;
+    static V zero() { return 0.f; }
+    static V set1(float x) { return x; }
+    static V load(const float* p) { return *p; }
+    static void store(float* p, V v) { *p = v; }
+    static Mask mask(int n) { return n > 0; }
+    static V load(const float* p, Mask m) { return m ? *p : 0.f; }
+    static void store(float* p, V v, Mask m) {
+        if (m) *p = v;
+    }
+    static V fma(V a, V b, V c) { return a * b + c; }
+    static V add(V a, V b) { return a + b; }
+    static V sub(V a, V b) { return a - b; }
+    static V mul(V a, V b) { return a * b; }
+    static V div(V a, V b) { return a / b; }
+    static V min(V a, V b) { return a < b ? a : b; }
+    static V max(V a, V b) { return a > b ? a : b; }
+    static V abs(V a) { return std::fabs(a); }
+    static V copysign(V mag, V sign) { return std::copysign(mag, sign); }
+    static V round(V a) { return std::nearbyint(a); }
+    static V pow2i(V n) { return std::ldexp(1.f, int(n)); }
+};
+
+}  // namespace
+
+void gemm_block_f32_scalar(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    gemm_block<VecScalar, kMrScalar, kNrScalar>(job, m0, m1, n0, n1);
+}
+
+namespace {
+
+struct IsaKernel {
+    Isa isa;
+    int mr, nr;
+    GemmBlockFn block;
+};
+
+// The best kernel the CPU runs at or below `want` (the packing's layout follows it).
+IsaKernel kernel_for(Isa want) {
+#if defined(__x86_64__) || defined(_M_X64)
+    const CpuFeatures& f = cpu_features();
+    if (want == Isa::Avx512 && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl)
+        return {Isa::Avx512, kMrAvx512, kNrAvx512, &gemm_block_f32_avx512};
+    if ((want == Isa::Avx512 || want == Isa::Avx2) && f.avx2 && f.fma)
+        return {Isa::Avx2, kMrAvx2, kNrAvx2, &gemm_block_f32_avx2};
+#else
+    (void)want;
+#endif
+    return {Isa::Scalar, kMrScalar, kNrScalar, &gemm_block_f32_scalar};
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Bytes of the B block one task streams per K block (kept in L2 with the C tile).
+constexpr int64_t kL2BudgetB = 512 * 1024;
+constexpr int64_t kL2BudgetC = 256 * 1024;
+// Scheduling overhead of one task, in multiply-accumulates (~0.2 us).
+constexpr int64_t kTaskOverheadMacs = 25000;
+
+struct Split {
+    int64_t pm = 1, pn = 1;  // M tiles / N panels split into pm x pn balanced parts
+};
+
+// Chooses the task grid. Single-threaded: as few tasks as the cache budget allows. With
+// T threads: minimizes the estimated makespan (rounds x largest task + per-task overhead)
+// plus half a task, the tail a thread left alone pays when another process steals its
+// partner's core, which keeps tasks fine enough for the claim-one-at-a-time pool to balance.
+Split choose_split(int64_t M, int64_t N, int64_t K, int64_t kc, int mr, int nr, int threads) {
+    const int64_t mt = ceil_div(M, mr), np = ceil_div(N, nr);
+    Split s;
+    s.pn = std::clamp<int64_t>(ceil_div(np * nr * std::max<int64_t>(kc, 1) * 4, kL2BudgetB), 1, np);
+    auto pm_min_for = [&](int64_t pn) -> int64_t {
+        if (K <= kc) return 1;
+        const int64_t cols = ceil_div(np, pn) * nr;
+        const int64_t rows = std::max<int64_t>(mr, kL2BudgetC / (cols * 4));
+        return std::clamp<int64_t>(ceil_div(M, rows), 1, mt);
+    };
+    s.pm = pm_min_for(s.pn);
+    if (threads <= 1) return s;
+
+    const int64_t k_eff = std::max<int64_t>(K, 1);
+    double best = 0;
+    Split best_s = s;
+    const int64_t pn_lo = s.pn, pn_hi = std::min(np, std::max<int64_t>(pn_lo * 4, 4 * threads));
+    for (int64_t pn = pn_lo; pn <= pn_hi; ++pn) {
+        const int64_t cols = std::min(N, ceil_div(np, pn) * nr);
+        const int64_t pm_lo = pm_min_for(pn), pm_hi = std::min(mt, std::max(pm_lo, int64_t(16) * threads));
+        for (int64_t pm = pm_lo; pm <= pm_hi; ++pm) {
+            const int64_t rows = std::min(M, ceil_div(mt, pm) * mr);
+            const int64_t tasks = pm * pn;
+            const double task = double(rows) * double(cols) * double(k_eff) + double(rows) * double(k_eff);
+            const double score = double(ceil_div(tasks, threads)) * task + 0.5 * task +
+                                 double(tasks) * double(kTaskOverheadMacs) / threads;
+            if (best == 0 || score < best) {
+                best = score;
+                best_s = {pm, pn};
+            }
+        }
+    }
+    return best_s;
+}
+
+}  // namespace
+}  // namespace gemm_detail
+
+void PackedGemmB::Free::operator()(float* p) const { ::operator delete(p, std::align_val_t(64)); }
+
+PackedGemmB pack_gemm_b_f32(const float* B, int64_t K, int64_t N, int64_t ldb, bool b_is_nk, Isa isa) {
+    using namespace gemm_detail;
+    ECNN_CHECK(K >= 0 && N >= 0, "pack_gemm_b_f32: negative K or N");
+    ECNN_CHECK(ldb >= (b_is_nk ? K : N), "pack_gemm_b_f32: ldb smaller than a row of B");
+    const IsaKernel kern = kernel_for(isa);
+    const int64_t nr = kern.nr;
+    const int64_t rem = N % nr;
+    const int64_t cols = rem == 0 ? N : (rem <= nr / 2 ? N - rem + nr / 2 : N - rem + nr);
+
+    PackedGemmB p;
+    p.k_ = K;
+    p.n_ = N;
+    p.nr_ = nr;
+    p.isa_ = kern.isa;
+    const size_t floats = size_t(cols) * size_t(K);
+    if (floats == 0) return p;
+    p.bytes_ = floats * sizeof(float);
+    p.data_.reset(static_cast<float*>(::operator new(p.bytes_, std::align_val_t(64))));
+    for (int64_t n0 = 0; n0 < N; n0 += nr) {
+        const int64_t pw = is_narrow_panel(n0, N, int(nr)) ? nr / 2 : nr;
+        float* dst = p.data_.get() + n0 * K;
+        for (int64_t j = 0; j < pw; ++j) {
+            const int64_t col = n0 + j;
+            for (int64_t k = 0; k < K; ++k)
+                dst[k * pw + j] = col >= N ? 0.f : (b_is_nk ? B[col * ldb + k] : B[k * ldb + col]);
+        }
+    }
+    return p;
+}
+
+void gemm_f32(int64_t M, const float* A, int64_t lda, const PackedGemmB& B, float* C, int64_t ldc,
+              const GemmEpilogue& ep, ThreadPool* pool) {
+    using namespace gemm_detail;
+    const int64_t N = B.n(), K = B.k();
+    if (M <= 0 || N <= 0) return;
+    ECNN_CHECK(lda >= K && ldc >= N, "gemm_f32: lda < K or ldc < N");
+    ECNN_CHECK(!ep.residual || ep.ld_residual >= N, "gemm_f32: ld_residual < N");
+    const IsaKernel kern = kernel_for(B.isa());
+    ECNN_CHECK(kern.isa == B.isa(), "gemm_f32: B was packed for an ISA this CPU lacks");
+
+    GemmJob job;
+    job.M = M;
+    job.N = N;
+    job.K = K;
+    job.A = A;
+    job.lda = lda;
+    job.B = B.data();
+    job.C = C;
+    job.ldc = ldc;
+    job.ep = ep;
+    job.kc = K <= kMaxKc ? K : ceil_div(K, ceil_div(K, kMaxKc));
+
+    const int threads = pool ? pool->size() : 1;
+    const Split s = choose_split(M, N, K, job.kc, kern.mr, kern.nr, threads);
+    const int64_t mt = ceil_div(M, kern.mr), np = ceil_div(N, kern.nr);
+    auto task = [&](int64_t t) {
+        // N-chunk major: consecutive tasks share a B block (hot in L2 / L3).
+        const int64_t bn = t / s.pm, bm = t % s.pm;
+        const int64_t m0 = (mt * bm / s.pm) * kern.mr, m1 = std::min(M, (mt * (bm + 1) / s.pm) * kern.mr);
+        const int64_t n0 = (np * bn / s.pn) * kern.nr, n1 = std::min(N, (np * (bn + 1) / s.pn) * kern.nr);
+        if (m0 < m1 && n0 < n1) kern.block(job, m0, m1, n0, n1);
+    };
+    const int64_t tasks = s.pm * s.pn;
+    if (pool && tasks > 1) pool->parallel_for(tasks, task);
+    else
+        for (int64_t t = 0; t < tasks; ++t) task(t);
+}
+
+}  // namespace edgecnn

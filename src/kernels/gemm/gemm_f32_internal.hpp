@@ -1,0 +1,44 @@
+// Internal to the GEMM family: the job description the driver (gemm_f32.cpp) hands to the
+// per-ISA block functions, and their register-tile sizes. Not for use outside gemm/.
+#pragma once
+#include <cstdint>
+
+#include "kernels/gemm/gemm_f32.hpp"
+
+namespace edgecnn::gemm_detail {
+
+// Register tiles (rows x columns). AVX-512: 14 x 32 = 28 zmm accumulators, enough to
+// cover two FMA pipes x 4-cycle latency with room for the two B vectors. AVX2: 6 x 16 =
+// 12 ymm accumulators of 16. Portable: 4 x 8 scalars the compiler may vectorize.
+inline constexpr int kMrAvx512 = 14, kNrAvx512 = 32;
+inline constexpr int kMrAvx2 = 6, kNrAvx2 = 16;
+inline constexpr int kMrScalar = 4, kNrScalar = 8;
+// Largest K block: the A rows of a tile (MR x KC) and a B micro-panel (KC x NR) stay
+// in L1, the B block of one task in L2.
+inline constexpr int64_t kMaxKc = 512;
+
+struct GemmJob {
+    int64_t M = 0, N = 0, K = 0;
+    const float* A = nullptr;
+    int64_t lda = 0;
+    const float* B = nullptr;  // packed panels (PackedGemmB::data)
+    float* C = nullptr;
+    int64_t ldc = 0;
+    GemmEpilogue ep;
+    int64_t kc = 0;  // K block size (> 0 unless K == 0)
+};
+
+// Computes C rows [m0, m1) x columns [n0, n1) over all of K; n0 is a multiple of the
+// ISA's panel width, n1 is a multiple of it or N.
+using GemmBlockFn = void (*)(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+
+void gemm_block_f32_scalar(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+#if defined(__x86_64__) || defined(_M_X64)
+void gemm_block_f32_avx2(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+void gemm_block_f32_avx512(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+#endif
+
+// Whether the panel holding column n0 is a narrow (half-width) last panel.
+inline bool is_narrow_panel(int64_t n0, int64_t N, int nr) { return N - n0 <= nr / 2 && N % nr != 0; }
+
+}  // namespace edgecnn::gemm_detail
