@@ -13,7 +13,8 @@ rounds 2, 4, ...). Columns:
   edgecnn ms / ORT ms   median over the rounds of each engine's median latency
   ratio                 median over the rounds of (edgecnn median / ORT median), < 1 = edgecnn faster
   GFLOP/s               2 * MACs / edgecnn ms (MACs from `edgecnn info --input-shape ...`:
-                        Conv/ConvTranspose/Gemm/MatMul at the direct-convolution count)
+                        Conv/ConvTranspose/Gemm/MatMul at the direct-convolution count; where
+                        info cannot bind every shape, the count `edgecnn bench` took at run time)
   % peak                GFLOP/s / (peak per core * threads)
   edgecnn mem           Session::peak_memory_bytes (packed weights, arena, workspaces)
   ORT RSS growth        Node's RSS after the 10 warm-up runs minus before session creation
@@ -158,6 +159,8 @@ def main():
             ec_ms = statistics.median(ec_meds) if ec_meds else None
             ort_ms = statistics.median(ort_meds) if ort_meds else None
             ratio = statistics.median(ratios) if ratios else None
+            if not macs:  # `edgecnn info` could not bind every shape: take what bench measured at run time
+                macs = next((x["macs"] for x in res["ec"] if x.get("macs", -1) > 0), None)
             gflops = 2 * macs / (ec_ms * 1e6) if (macs and ec_ms) else None
             pct = 100 * gflops / (a.peak_gflops * t) if gflops else None
             ec_mem = max(x["peak_memory_bytes"] for x in res["ec"]) if res["ec"] else None

@@ -161,6 +161,7 @@ struct Bench {
     NamedTensors inputs;
     double create_ms = 0;
     double first_run_ms = 0;  // the first run binds shapes and folds shape subgraphs
+    int64_t macs = -1;        // -1: unknown
     std::vector<double> times;
     Stats stats;
 };
@@ -184,6 +185,9 @@ std::string json_escape(const std::string& s) {
     return o;
 }
 
+// Effective GFLOP/s at the median: 2 * MACs / time; 0 if the MACs are unknown.
+double gflops(const Bench& b) { return b.macs > 0 && b.stats.median > 0 ? 2.0 * double(b.macs) / (b.stats.median * 1e6) : 0.0; }
+
 void print_json(const Bench& b, const BenchArgs& a, int64_t rss_growth, const double* vs_ratio) {
     std::string shapes;
     for (const auto& [name, t] : b.inputs) {
@@ -204,6 +208,7 @@ void print_json(const Bench& b, const BenchArgs& a, int64_t rss_growth, const do
                 json_escape(b.model).c_str(), shapes.c_str(), a.threads, a.warmup, a.runs, s.min, s.median, s.mean, s.p90,
                 s.p99, s.max, s.median > 0 ? 1000.0 / s.median : 0.0, b.create_ms, b.first_run_ms,
                 b.session->peak_memory_bytes(), rss_growth);
+    std::printf(",\"macs\":%" PRId64 ",\"gflops\":%.3f", b.macs, gflops(b));
     if (vs_ratio) std::printf(",\"vs_median_ratio\":%.4f", *vs_ratio);
     std::printf("}\n");
 }
@@ -217,8 +222,45 @@ void print_text(const Bench& b, const BenchArgs& a) {
     std::printf("  latency ms: min %.3f  median %.3f  p90 %.3f  p99 %.3f  (mean %.3f, max %.3f)\n", s.min, s.median,
                 s.p90, s.p99, s.mean, s.max);
     std::printf("  throughput: %.2f FPS (from the median)\n", s.median > 0 ? 1000.0 / s.median : 0.0);
+    if (b.macs >= 0)
+        std::printf("  MACs: %.3f G  effective: %.1f GFLOP/s (2*MACs/median)\n", double(b.macs) / 1e9, gflops(b));
+    else
+        std::printf("  MACs: unknown\n");
     std::printf("  peak memory: %.2f MiB (%" PRId64 " bytes)\n", double(b.session->peak_memory_bytes()) / (1 << 20),
                 b.session->peak_memory_bytes());
+}
+
+// Multiply-accumulates of Conv/ConvTranspose/Gemm/MatMul at the bound input shapes (the
+// count `edgecnn info` prints). Where shapes cannot be known before running (a Reshape fed
+// by a shape subgraph the binder does not fold), a separate throwaway session runs once
+// and records every node's output shape. -1 if still unknown.
+int64_t model_macs(const std::shared_ptr<Graph>& graph, const NamedTensors& inputs) {
+    std::vector<Shape> shapes;
+    for (const auto& [name, t] : inputs) shapes.push_back(t.shape());
+    {
+        Session probe(graph);
+        probe.bind_shapes(shapes);
+        int64_t macs = count_macs(*graph, probe.value_shapes());
+        if (macs >= 0) return macs;
+    }
+    const Graph& g = *graph;
+    std::vector<std::optional<Shape>> seen(g.values.size());
+    for (size_t id = 0; id < g.values.size(); ++id)
+        if (g.values[id].constant) seen[id] = g.values[id].constant->shape();
+    for (const auto& [name, t] : inputs) {
+        ValueId id = g.find(name);
+        if (id != kNoValue) seen[size_t(id)] = t.shape();
+    }
+    SessionOptions opts;
+    opts.on_node_output = [&](const Node&, const std::vector<std::pair<std::string, const Tensor*>>& outs) {
+        for (const auto& [name, t] : outs) {
+            ValueId id = g.find(name);
+            if (id != kNoValue && t && !t->empty()) seen[size_t(id)] = t->shape();
+        }
+    };
+    Session probe(graph, opts);
+    (void)probe.run(inputs);
+    return count_macs(g, seen);
 }
 
 }  // namespace
@@ -274,7 +316,10 @@ int cmd_bench(const BenchArgs& a) {
         }
     }
     int64_t rss_growth = rss_bytes() - rss0;
-    for (Bench& b : benches) b.stats = compute_stats(b.times);
+    for (Bench& b : benches) {
+        b.stats = compute_stats(b.times);
+        b.macs = model_macs(b.graph, b.inputs);  // after timing: its probe session is not in the RSS figure
+    }
 
     bool vs = benches.size() == 2;
     double ratio = vs && benches[1].stats.median > 0 ? benches[0].stats.median / benches[1].stats.median : 0.0;
