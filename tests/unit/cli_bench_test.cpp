@@ -85,6 +85,8 @@ TEST(CliBench, JsonHasParseableNumbers) {
     EXPECT_EQ(json_number(o, "threads"), 1);
     EXPECT_EQ(json_number(o, "runs"), 3);
     EXPECT_GT(json_number(o, "peak_memory_bytes"), 0);
+    EXPECT_EQ(json_number(o, "macs"), 5719808);  // as `edgecnn info` counts it
+    EXPECT_GT(json_number(o, "gflops"), 0);
     EXPECT_NE(o.find("\"input_shapes\":{\"input\":[1,1,28,28]}"), std::string::npos) << o;
 }
 
