@@ -62,7 +62,17 @@ std::string shape_str(const Shape& shape) {
     return s + "]";
 }
 
-Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) { allocate(true); }
+
+Tensor Tensor::uninitialized(DType dtype, Shape shape) {
+    Tensor t;
+    t.dtype_ = dtype;
+    t.shape_ = std::move(shape);
+    t.allocate(false);
+    return t;
+}
+
+void Tensor::allocate(bool zero) {
     size_t es = dtype_size(dtype_);
     if (es == 0) fail_unsupported("tensors of type " + dtype_name(dtype_) + " are not supported");
     numel_ = shape_numel(shape_);
@@ -75,7 +85,7 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape
     if (alloc == 0) alloc = 64;
     void* p = std::aligned_alloc(64, alloc);
     if (!p) throw Error(ErrorKind::Limit, "out of memory allocating " + std::to_string(alloc) + " bytes");
-    std::memset(p, 0, alloc);
+    if (zero) std::memset(p, 0, alloc);
     owner_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
     data_ = p;
 }

@@ -27,6 +27,8 @@ public:
     Tensor() = default;
     // Allocates zero-initialised storage.
     Tensor(DType dtype, Shape shape);
+    // Allocates without zeroing, for outputs a kernel overwrites entirely.
+    static Tensor uninitialized(DType dtype, Shape shape);
     // Wraps external memory; `owner` keeps it alive (may be null if the caller guarantees it).
     static Tensor view(DType dtype, Shape shape, void* data, std::shared_ptr<void> owner = nullptr);
 
@@ -56,6 +58,7 @@ public:
     std::vector<int64_t> to_i64() const;
 
 private:
+    void allocate(bool zero);
     void check_type(DType t) const;
     DType dtype_ = DType::Undefined;
     Shape shape_;

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <type_traits>
 
+#include "base/cpu_features.hpp"
+#include "kernels/gemm/gemm_f32.hpp"
 #include "kernels/reference/conv_ref.hpp"
 #include "kernels/reference/gemm_ref.hpp"
 #include "ops/op.hpp"
@@ -505,6 +507,60 @@ private:
 
 // ---------------------------------------------------------------- Gemm / MatMul
 
+// Gemm with constant B (a fully connected layer) in a compiled plan: B packed once,
+// alpha folded into it, a constant row-vector C as the bias, the fast GEMM.
+class GemmPackedKernel final : public OpKernel {
+public:
+    static bool applies(const OpAttrs& a) {
+        if (!a.for_plan() || a.get_int("transA", 0) != 0) return false;
+        const Tensor* b = a.constant_input(1);
+        if (!b || b->dtype() != DType::F32 || b->rank() != 2) return false;
+        if (!a.has_input(2)) return true;
+        const Tensor* c = a.constant_input(2);
+        int64_t n = a.get_int("transB", 0) ? b->dim(0) : b->dim(1);
+        return c && c->dtype() == DType::F32 && c->numel() == n && (c->rank() == 1 || (c->rank() == 2 && c->dim(0) == 1));
+    }
+    explicit GemmPackedKernel(const OpAttrs& a) : pool_(a.pool()) {
+        const float alpha = a.get_float("alpha", 1.f), beta = a.get_float("beta", 1.f);
+        const bool trans_b = a.get_int("transB", 0) != 0;
+        a.get_int("transA", 0);
+        if (a.opset() < 7) a.ignore("broadcast");
+        const Tensor* b = a.constant_input(1);
+        k_ = trans_b ? b->dim(1) : b->dim(0);
+        n_ = trans_b ? b->dim(0) : b->dim(1);
+        std::vector<float> scaled(b->data<float>(), b->data<float>() + b->numel());
+        for (float& v : scaled) v *= alpha;
+        packed_ = pack_gemm_b_f32(scaled.data(), k_, n_, trans_b ? k_ : n_, trans_b);
+        if (const Tensor* c = a.constant_input(2)) {
+            bias_.assign(c->data<float>(), c->data<float>() + n_);
+            for (float& v : bias_) v *= beta;
+        }
+    }
+    bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        const ValueInfo& a = in[0];
+        require_dtype(a.dtype, {DType::F32}, "input A");
+        if (a.shape.size() != 2 || a.shape[1] != k_)
+            fail("input A " + shape_str(a.shape) + " does not match B's " + std::to_string(k_) + " rows");
+        m_ = a.shape[0];
+        out[0].dtype = DType::F32;
+        out[0].shape = {m_, n_};
+        return true;
+    }
+    void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+        GemmEpilogue ep;
+        ep.bias = bias_.empty() ? nullptr : bias_.data();
+        gemm_f32(m_, in[0]->data<float>(), k_, packed_, out[0]->data<float>(), n_, ep, pool_);
+    }
+    int64_t packed_bytes() const override { return int64_t(packed_.bytes() + bias_.size() * 4); }
+    std::string kernel_name() const override { return "gemm_f32_" + isa_name(active_isa()); }
+
+private:
+    ThreadPool* pool_;
+    PackedGemmB packed_;
+    std::vector<float> bias_;
+    int64_t m_ = 0, k_ = 0, n_ = 0;
+};
+
 class GemmKernel : public OpKernel {
 public:
     explicit GemmKernel(const OpAttrs& a) {
@@ -659,7 +715,10 @@ void register_nn_ops(OpRegistry& r) {
     r.add("InstanceNormalization", [](const OpAttrs& a) { return std::make_unique<InstanceNormKernel>(a); });
     r.add("LRN", [](const OpAttrs& a) { return std::make_unique<LrnKernel>(a); });
     r.add("LayerNormalization", [](const OpAttrs& a) { return std::make_unique<LayerNormKernel>(a); }, 17);
-    r.add("Gemm", [](const OpAttrs& a) { return std::make_unique<GemmKernel>(a); });
+    r.add("Gemm", [](const OpAttrs& a) -> std::unique_ptr<OpKernel> {
+        if (GemmPackedKernel::applies(a)) return std::make_unique<GemmPackedKernel>(a);
+        return std::make_unique<GemmKernel>(a);
+    });
     r.add("MatMul", [](const OpAttrs&) { return std::make_unique<MatMulKernel>(); });
 }
 

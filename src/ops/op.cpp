@@ -60,6 +60,8 @@ const OpRegistry& OpRegistry::instance() {
         register_pool_ops(r);
         register_resize_ops(r);
         register_tensor_ops(r);
+        register_fused_ops(r);
+        register_nhwc_ops(r);
         return r;
     }();
     return registry;

@@ -35,14 +35,32 @@ public:
     // Computes the outputs. `out` tensors are allocated by the runtime with the dtype and
     // shape infer() gave (null for omitted outputs); `in` is null for omitted inputs.
     virtual void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) = 0;
+
+    // Memory accounting and sharing, asked after infer() for the bound shapes:
+    // bytes of weights the kernel packed for itself, and scratch it needs during run().
+    // The plan gives every kernel one shared workspace of the largest size requested.
+    virtual int64_t packed_bytes() const { return 0; }
+    virtual int64_t workspace_bytes() const { return 0; }
+    virtual void set_workspace(void* /*workspace*/) {}
+    // Name of the implementation chosen (for profiles), e.g. "gemm_f32_avx512".
+    virtual std::string kernel_name() const { return "reference"; }
 };
+
+class ThreadPool;
 
 // Gives a factory the node's attributes and records which ones it read, so that the
 // runtime can report every attribute the engine does not understand.
 class OpAttrs {
 public:
     // `graph` (optional) lets factories see constant inputs, e.g. to pack weights once.
-    OpAttrs(const Node& node, int64_t opset, const Graph* graph = nullptr) : node_(node), opset_(opset), graph_(graph) {}
+    OpAttrs(const Node& node, int64_t opset, const Graph* graph = nullptr, ThreadPool* pool = nullptr,
+            bool for_plan = false)
+        : node_(node), opset_(opset), graph_(graph), pool_(pool), for_plan_(for_plan) {}
+    // Threads fast kernels may use (null: run on the caller only).
+    ThreadPool* pool() const { return pool_; }
+    // True when the kernel will execute a compiled plan (pack weights, pick a fast path);
+    // false for the kernels a Session makes to validate and fold the imported graph.
+    bool for_plan() const { return for_plan_; }
     const Node& node() const { return node_; }
     int64_t opset() const { return opset_; }
     size_t num_inputs() const { return node_.inputs.size(); }
@@ -79,6 +97,8 @@ private:
     const Node& node_;
     int64_t opset_;
     const Graph* graph_;
+    ThreadPool* pool_;
+    bool for_plan_;
     mutable std::set<std::string> used_;
 };
 
@@ -110,6 +130,8 @@ void register_nn_ops(OpRegistry& r);            // Conv, ConvTranspose, BatchNor
 void register_pool_ops(OpRegistry& r);          // MaxPool, AveragePool, Global*
 void register_resize_ops(OpRegistry& r);        // Resize, Upsample
 void register_tensor_ops(OpRegistry& r);        // shape and data movement ops
+void register_fused_ops(OpRegistry& r);         // edgecnn.FusedConv (reference, NCHW)
+void register_nhwc_ops(OpRegistry& r);          // edgecnn.*Nhwc: the fast path's internal ops
 
 // ---- helpers shared by op implementations ----
 

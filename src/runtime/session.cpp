@@ -4,6 +4,7 @@
 #include <map>
 
 #include "base/error.hpp"
+#include "base/thread_pool.hpp"
 
 namespace edgecnn {
 
@@ -54,6 +55,14 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
     for (ValueId o : g.outputs) last_use_[size_t(o)] = int32_t(g.nodes.size());
     for (const Value& v : g.values)
         if (v.constant) constant_bytes_ += int64_t(v.constant->nbytes());
+    pool_ = options_.thread_pool ? options_.thread_pool
+                                 : std::make_shared<ThreadPool>(std::max(1, options_.num_threads));
+}
+
+int64_t Session::peak_memory_bytes() const {
+    if (plan_)
+        return plan_->constant_bytes() + plan_->packed_bytes() + plan_->arena_bytes() + plan_->workspace_bytes();
+    return constant_bytes_ + peak_activation_bytes_;
 }
 
 Session::~Session() = default;
@@ -198,6 +207,29 @@ NamedTensors Session::run_unchecked(const NamedTensors& inputs) {
                 shapes[k] = t.shape();
                 values[size_t(g.inputs[k])] = t;
             }
+    if (!interpret_ && (!plan_ || shapes != plan_shapes_)) {
+        CompileOptions co;
+        co.optimization_level = options_.optimization_level;
+        co.pool = pool_.get();
+        plan_ = Plan::compile(g, kernels_, shapes, co);
+        if (plan_) plan_->set_profiling(options_.profile);
+        plan_shapes_ = shapes;
+        interpret_ = plan_ == nullptr;
+    }
+    if (plan_) {
+        std::vector<Tensor> ins(g.inputs.size());
+        for (size_t k = 0; k < g.inputs.size(); ++k) ins[k] = values[size_t(g.inputs[k])];
+        std::vector<Tensor> outs = plan_->execute(ins, options_.on_node_output);
+        NamedTensors result;
+        for (size_t k = 0; k < outs.size(); ++k) result.emplace_back(g.value(g.outputs[k]).name, outs[k]);
+        return result;
+    }
+    return run_interpreted(values, shapes);
+}
+
+// Node-by-node evaluation for graphs whose shapes depend on run-time values.
+NamedTensors Session::run_interpreted(std::vector<Tensor>& values, const std::vector<Shape>& shapes) {
+    const Graph& g = *graph_;
     if (!prepared_ || shapes != prepared_shapes_) prepare(shapes);
     for (size_t v = 0; v < g.values.size(); ++v)
         if (folded_[v]) values[v] = *folded_[v];

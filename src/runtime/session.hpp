@@ -13,12 +13,20 @@
 #include "base/tensor.hpp"
 #include "ir/graph.hpp"
 #include "ops/op.hpp"
+#include "runtime/plan.hpp"
 
 namespace edgecnn {
 
 struct SessionOptions {
     // Threads used by kernels, counting the calling thread (1 = single-threaded).
     int num_threads = 1;
+    // A pool shared between sessions (then num_threads is ignored).
+    std::shared_ptr<ThreadPool> thread_pool;
+    // 0: run the graph as imported with the reference kernels; 1: optimized (passes,
+    // NHWC layout, fast kernels).
+    int optimization_level = 1;
+    // Time every node (Plan::step_ns()); costs two clock reads per node.
+    bool profile = false;
     // Called after each node with every output it produced (for --dump-all).
     std::function<void(const Node&, const std::vector<std::pair<std::string, const Tensor*>>&)> on_node_output;
 };
@@ -44,7 +52,10 @@ public:
     const std::vector<std::optional<Shape>>& value_shapes() const { return value_shapes_; }
     // Bytes the engine holds for this session at its peak so far: weights (constants),
     // activations and workspaces.
-    int64_t peak_memory_bytes() const { return constant_bytes_ + peak_activation_bytes_; }
+    int64_t peak_memory_bytes() const;
+    // The plan compiled for the last bound input shapes (null before the first run, or when
+    // the model's shapes depend on run-time values and it is interpreted node by node).
+    const Plan* plan() const { return plan_.get(); }
 
 private:
     struct NodeState;
@@ -52,6 +63,7 @@ private:
     std::string source_prefix() const;
     void check_inputs(const NamedTensors& inputs) const;
     void prepare(const std::vector<Shape>& input_shapes);
+    NamedTensors run_interpreted(std::vector<Tensor>& values, const std::vector<Shape>& shapes);
 
     std::shared_ptr<const Graph> graph_;
     SessionOptions options_;
@@ -63,6 +75,10 @@ private:
     std::vector<bool> node_folded_;
     std::vector<int32_t> last_use_;  // per value: index of the last node reading it
     std::vector<std::optional<Shape>> value_shapes_;
+    std::shared_ptr<ThreadPool> pool_;
+    std::unique_ptr<Plan> plan_;
+    std::vector<Shape> plan_shapes_;
+    bool interpret_ = false;  // shapes depend on run-time values: no plan
     int64_t constant_bytes_ = 0;
     int64_t peak_activation_bytes_ = 0;
 };

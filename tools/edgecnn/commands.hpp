@@ -35,7 +35,18 @@ struct BenchArgs {
     bool json = false;
 };
 
+struct ProfileArgs {
+    std::string model;
+    std::vector<std::string> input_shapes;
+    int threads = 1;
+    int warmup = 3;
+    int runs = 10;
+    int top = 0;       // 0: every layer
+    bool sort = false; // slowest first
+};
+
 int cmd_info(const InfoArgs& a);
+int cmd_profile(const ProfileArgs& a);
 int cmd_run(const RunArgs& a);
 int cmd_check(const CheckArgs& a);
 int cmd_conformance(const ConformanceArgs& a);

@@ -45,12 +45,24 @@ int main(int argc, char** argv) {
     c_bench->add_option("--input-shape", bench.input_shapes, "Bind a dynamic input: NAME=1x3x224x224");
     c_bench->add_flag("--json", bench.json, "One JSON object per model on its own line");
 
+    ProfileArgs prof;
+    auto* c_prof = app.add_subcommand("profile", "Per-layer time of the compiled model");
+    c_prof->add_option("model", prof.model, "Model file (.onnx)")->required();
+    c_prof->add_option("--input-shape", prof.input_shapes, "Bind a dynamic input: NAME=1x3x224x224");
+    c_prof->add_option("--threads,-t", prof.threads, "Threads, counting the caller");
+    c_prof->add_option("--warmup", prof.warmup, "Untimed runs first");
+    c_prof->add_option("--runs,-n", prof.runs, "Profiled runs");
+    c_prof->add_option("--top", prof.top, "Only the N slowest layers (implies --sort)");
+    c_prof->add_flag("--sort", prof.sort, "Slowest layers first");
+
     CLI11_PARSE(app, argc, argv);
+    if (prof.top > 0) prof.sort = true;
     try {
         if (*c_info) return cmd_info(info);
         if (*c_run) return cmd_run(run);
         if (*c_check) return cmd_check(check);
         if (*c_conf) return cmd_conformance(conf);
+        if (*c_prof) return cmd_profile(prof);
         if (*c_bench) return cmd_bench(bench);
     } catch (const edgecnn::Error& e) {
         std::fprintf(stderr, "error: %s\n", e.what());

@@ -1,0 +1,373 @@
+// Internal NHWC ops (domain "edgecnn") that the layout pass puts in place of Conv,
+// pooling and global pooling, with their fast kernels:
+//
+//   ConvNhwc       X[N,H,W,Cin], W[Cout,Cin/g,kh,kw] (constant), B[Cout]?, R[N,OH,OW,Cout]?
+//                  → act(conv(X,W) + B + R), attributes: strides, pads (4, explicit),
+//                  dilations, group, activation, activation_alpha, activation_beta.
+//                  Depthwise → dwconv_f32_nhwc; 1x1 stride 1 → one GEMM on X in place;
+//                  otherwise im2col (taps that only ever read padding dropped) + GEMM.
+//   MaxPoolNhwc / AveragePoolNhwc   kernel_shape, strides, pads (4), dilations, out_h/out_w
+//                  (resolved ceil_mode), count_include_pad.
+//   GlobalAveragePoolNhwc / GlobalMaxPoolNhwc   [N,H,W,C] → [N,1,1,C].
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "base/thread_pool.hpp"
+#include "kernels/activation.hpp"
+#include "kernels/depthwise/dwconv_f32.hpp"
+#include "kernels/gemm/gemm_f32.hpp"
+#include "ops/op.hpp"
+
+namespace edgecnn {
+
+namespace {
+
+ActivationParams read_activation(const OpAttrs& a) {
+    ActivationParams p;
+    std::string name = a.get_string("activation", "none");
+    p.alpha = a.get_float("activation_alpha", 0.f);
+    p.beta = a.get_float("activation_beta", 0.f);
+    static const std::pair<const char*, Activation> kinds[] = {
+        {"none", Activation::None},          {"relu", Activation::Relu},
+        {"clip", Activation::Clip},          {"hardsigmoid", Activation::HardSigmoid},
+        {"hardswish", Activation::HardSwish}, {"sigmoid", Activation::Sigmoid},
+        {"silu", Activation::Silu},          {"leakyrelu", Activation::LeakyRelu},
+        {"tanh", Activation::Tanh},
+    };
+    for (const auto& [n, k] : kinds)
+        if (name == n) {
+            p.kind = k;
+            return p;
+        }
+    fail_unsupported("activation '" + name + "' is not supported");
+}
+
+std::vector<int64_t> ints_of_size(const OpAttrs& a, const char* key, size_t n, int64_t def) {
+    std::vector<int64_t> v = a.get_ints(key, std::vector<int64_t>(n, def));
+    if (v.size() != n) fail(std::string("attribute '") + key + "' must have " + std::to_string(n) + " values");
+    return v;
+}
+
+class ConvNhwc final : public OpKernel {
+public:
+    explicit ConvNhwc(const OpAttrs& a) : pool_(a.pool()) {
+        strides_ = ints_of_size(a, "strides", 2, 1);
+        dilations_ = ints_of_size(a, "dilations", 2, 1);
+        pads_ = ints_of_size(a, "pads", 4, 0);
+        group_ = a.get_int("group", 1);
+        act_ = read_activation(a);
+        w_ = a.constant_input(1);
+        b_ = a.constant_input(2);
+        if (!w_ || w_->dtype() != DType::F32 || w_->rank() != 4) fail("ConvNhwc needs constant 4-D float weights");
+        if (a.has_input(2) && !b_) fail("ConvNhwc needs a constant bias");
+        has_residual_ = a.has_input(3);
+    }
+
+    bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        const Shape& x = in[0].shape;
+        if (x.size() != 4 || in[0].dtype != DType::F32) fail("ConvNhwc input must be 4-D float32");
+        n_ = x[0], h_ = x[1], w_in_ = x[2], cin_ = x[3];
+        cout_ = w_->dim(0);
+        kh_ = w_->dim(2), kw_ = w_->dim(3);
+        if (group_ <= 0 || cin_ % group_ || cout_ % group_ || w_->dim(1) != cin_ / group_)
+            fail("weights " + shape_str(w_->shape()) + " do not match input " + shape_str(x) + " with group " +
+                 std::to_string(group_));
+        oh_ = (h_ + pads_[0] + pads_[2] - dilations_[0] * (kh_ - 1) - 1) / strides_[0] + 1;
+        ow_ = (w_in_ + pads_[1] + pads_[3] - dilations_[1] * (kw_ - 1) - 1) / strides_[1] + 1;
+        if (oh_ <= 0 || ow_ <= 0) fail("output would be empty");
+        out[0].dtype = DType::F32;
+        out[0].shape = {n_, oh_, ow_, cout_};
+        if (has_residual_ && in[3].shape != out[0].shape)
+            fail("residual " + shape_str(in[3].shape) + " does not match output " + shape_str(out[0].shape));
+        prepare();
+        return true;
+    }
+
+    int64_t packed_bytes() const override {
+        int64_t bytes = int64_t(dw_.weights.size() + dw_.bias.size() + bias_.size()) * 4 + int64_t(packed_.bytes());
+        for (const auto& p : group_packed_) bytes += int64_t(p.bytes());
+        return bytes;
+    }
+    int64_t workspace_bytes() const override { return workspace_floats_ * 4; }
+    void set_workspace(void* w) override { workspace_ = static_cast<float*>(w); }
+    std::string kernel_name() const override {
+        std::string isa = isa_name(active_isa());
+        switch (path_) {
+            case Path::Depthwise: return "dwconv_f32_nhwc_" + isa;
+            case Path::Pointwise: return "gemm_f32_" + isa + " (1x1)";
+            case Path::Im2col: return "im2col+gemm_f32_" + isa;
+        }
+        return "?";
+    }
+
+    void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+        const float* x = in[0]->data<float>();
+        float* y = out[0]->data<float>();
+        const float* r = has_residual_ && in[3] ? in[3]->data<float>() : nullptr;
+        if (path_ == Path::Depthwise) {
+            if (r) {  // depthwise + residual: run without activation, then add and activate
+                ActivationParams none;
+                dwconv_f32_nhwc(dw_params_, x, dw_, y, none, pool_);
+                add_residual(y, r, out[0]->numel());
+            } else {
+                dwconv_f32_nhwc(dw_params_, x, dw_, y, act_, pool_);
+            }
+            return;
+        }
+        GemmEpilogue ep;
+        ep.act = act_;
+        ep.residual = r;
+        ep.ld_residual = cout_;
+        const int64_t m = n_ * oh_ * ow_;
+        if (path_ == Path::Pointwise) {
+            ep.bias = bias_.empty() ? nullptr : bias_.data();
+            gemm_f32(m, x, cin_, packed_, y, cout_, ep, pool_);
+            return;
+        }
+        // im2col in chunks of output rows that fit the workspace, then one GEMM per chunk
+        // (per group) with its own threading.
+        const int64_t cg = cin_ / group_, og = cout_ / group_;
+        const int64_t k = int64_t(taps_.size()) * cg;
+        for (int64_t g = 0; g < group_; ++g) {
+            GemmEpilogue eg = ep;
+            eg.bias = bias_.empty() ? nullptr : bias_.data() + g * og;
+            eg.residual = r ? r + g * og : nullptr;
+            for (int64_t m0 = 0; m0 < m; m0 += chunk_rows_) {
+                int64_t mc = std::min(chunk_rows_, m - m0);
+                im2col(x, g * cg, cg, m0, mc, k);
+                GemmEpilogue ec = eg;
+                if (ec.residual) ec.residual += m0 * cout_;
+                gemm_f32(mc, workspace_, k, group_packed_[size_t(g)], y + m0 * cout_ + g * og, cout_, ec, pool_);
+            }
+        }
+    }
+
+private:
+    enum class Path { Depthwise, Pointwise, Im2col };
+
+    void prepare() {
+        if (prepared_) return;
+        prepared_ = true;
+        const float* w = w_->data<float>();
+        const float* b = b_ ? b_->data<float>() : nullptr;
+        if (group_ == cin_ && group_ == cout_ && group_ > 1) {
+            path_ = Path::Depthwise;
+            dw_ = pack_dwconv_f32(w, b, cout_, kh_, kw_);
+            dw_params_.n = n_, dw_params_.h = h_, dw_params_.w = w_in_, dw_params_.c = cin_;
+            dw_params_.kh = kh_, dw_params_.kw = kw_;
+            dw_params_.stride_h = strides_[0], dw_params_.stride_w = strides_[1];
+            dw_params_.dil_h = dilations_[0], dw_params_.dil_w = dilations_[1];
+            dw_params_.pad_t = pads_[0], dw_params_.pad_l = pads_[1], dw_params_.pad_b = pads_[2], dw_params_.pad_r = pads_[3];
+            dw_params_.out_h = oh_, dw_params_.out_w = ow_;
+            return;
+        }
+        if (b) bias_.assign(b, b + cout_);
+        bool pointwise = group_ == 1 && kh_ == 1 && kw_ == 1 && strides_[0] == 1 && strides_[1] == 1 &&
+                         pads_[0] == 0 && pads_[1] == 0 && pads_[2] == 0 && pads_[3] == 0;
+        if (pointwise) {
+            path_ = Path::Pointwise;
+            packed_ = pack_gemm_b_f32(w, cin_, cout_, cin_, true);
+            return;
+        }
+        path_ = Path::Im2col;
+        // Taps that read only padding for every output pixel contribute nothing: drop them
+        // (dilated convolutions on small maps, e.g. DeepLab's ASPP, are mostly such taps).
+        for (int64_t ky = 0; ky < kh_; ++ky) {
+            bool row_ok = false;
+            for (int64_t oy = 0; oy < oh_ && !row_ok; ++oy) {
+                int64_t iy = oy * strides_[0] - pads_[0] + ky * dilations_[0];
+                row_ok = iy >= 0 && iy < h_;
+            }
+            if (!row_ok) continue;
+            for (int64_t kx = 0; kx < kw_; ++kx) {
+                bool col_ok = false;
+                for (int64_t ox = 0; ox < ow_ && !col_ok; ++ox) {
+                    int64_t ix = ox * strides_[1] - pads_[1] + kx * dilations_[1];
+                    col_ok = ix >= 0 && ix < w_in_;
+                }
+                if (col_ok) taps_.push_back({ky, kx});
+            }
+        }
+        const int64_t cg = cin_ / group_, og = cout_ / group_;
+        const int64_t k = int64_t(taps_.size()) * cg;
+        // Weights per group as [og, k] with k ordered (tap, channel) to match im2col.
+        std::vector<float> wk(static_cast<size_t>(og * k));
+        for (int64_t g = 0; g < group_; ++g) {
+            for (int64_t o = 0; o < og; ++o)
+                for (size_t t = 0; t < taps_.size(); ++t)
+                    for (int64_t c = 0; c < cg; ++c)
+                        wk[size_t(o * k + int64_t(t) * cg + c)] =
+                            w[((g * og + o) * cg + c) * kh_ * kw_ + taps_[t].first * kw_ + taps_[t].second];
+            group_packed_.push_back(pack_gemm_b_f32(wk.data(), k, og, k, true));
+        }
+        const int64_t m = n_ * oh_ * ow_;
+        // Chunks of ~4 MiB of im2col rows (at least 64 rows) bound the workspace.
+        chunk_rows_ = std::max<int64_t>(64, (int64_t(4) << 20) / std::max<int64_t>(1, k * 4));
+        chunk_rows_ = std::min(chunk_rows_, m);
+        workspace_floats_ = chunk_rows_ * k;
+    }
+
+    // Rows [m0, m0+mc) of the im2col matrix for channels [c0, c0+cg): row = output pixel,
+    // columns = (tap, channel); out-of-image taps read zero.
+    void im2col(const float* x, int64_t c0, int64_t cg, int64_t m0, int64_t mc, int64_t k) const {
+        auto fill = [&](int64_t row) {
+            int64_t m = m0 + row;
+            int64_t b = m / (oh_ * ow_), rem = m % (oh_ * ow_);
+            int64_t oy = rem / ow_, ox = rem % ow_;
+            float* dst = workspace_ + row * k;
+            for (const auto& [ky, kx] : taps_) {
+                int64_t iy = oy * strides_[0] - pads_[0] + ky * dilations_[0];
+                int64_t ix = ox * strides_[1] - pads_[1] + kx * dilations_[1];
+                if (iy < 0 || iy >= h_ || ix < 0 || ix >= w_in_) {
+                    std::memset(dst, 0, size_t(cg) * 4);
+                } else {
+                    std::memcpy(dst, x + ((b * h_ + iy) * w_in_ + ix) * cin_ + c0, size_t(cg) * 4);
+                }
+                dst += cg;
+            }
+        };
+        const int64_t per_task = 16;
+        int64_t tasks = (mc + per_task - 1) / per_task;
+        auto body = [&](int64_t t) {
+            for (int64_t row = t * per_task; row < std::min(mc, (t + 1) * per_task); ++row) fill(row);
+        };
+        if (pool_) pool_->parallel_for(tasks, body);
+        else for (int64_t t = 0; t < tasks; ++t) body(t);
+    }
+
+    void add_residual(float* y, const float* r, int64_t n) const {
+        for (int64_t i = 0; i < n; ++i) y[i] = apply_activation(y[i] + r[i], act_);
+    }
+
+    ThreadPool* pool_;
+    std::vector<int64_t> strides_, dilations_, pads_;
+    int64_t group_ = 1;
+    ActivationParams act_;
+    const Tensor* w_ = nullptr;
+    const Tensor* b_ = nullptr;
+    bool has_residual_ = false;
+    bool prepared_ = false;
+    int64_t n_ = 0, h_ = 0, w_in_ = 0, cin_ = 0, cout_ = 0, kh_ = 0, kw_ = 0, oh_ = 0, ow_ = 0;
+    Path path_ = Path::Im2col;
+    DwConvPacked dw_;
+    DwConvParams dw_params_;
+    PackedGemmB packed_;
+    std::vector<PackedGemmB> group_packed_;
+    std::vector<float> bias_;
+    std::vector<std::pair<int64_t, int64_t>> taps_;
+    int64_t chunk_rows_ = 0, workspace_floats_ = 0;
+    float* workspace_ = nullptr;
+};
+
+// Max/average pooling on NHWC, vectorizable over channels.
+class PoolNhwc final : public OpKernel {
+public:
+    PoolNhwc(const OpAttrs& a, bool is_max) : is_max_(is_max), pool_(a.pool()) {
+        kernel_ = ints_of_size(a, "kernel_shape", 2, 1);
+        strides_ = ints_of_size(a, "strides", 2, 1);
+        pads_ = ints_of_size(a, "pads", 4, 0);
+        dilations_ = ints_of_size(a, "dilations", 2, 1);
+        out_hw_ = ints_of_size(a, "output_size", 2, 0);
+        count_include_pad_ = a.get_int("count_include_pad", 0) != 0;
+    }
+    bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        const Shape& x = in[0].shape;
+        if (x.size() != 4 || in[0].dtype != DType::F32) fail("pooling input must be 4-D float32");
+        out[0].dtype = DType::F32;
+        out[0].shape = {x[0], out_hw_[0], out_hw_[1], x[3]};
+        return true;
+    }
+    std::string kernel_name() const override { return is_max_ ? "maxpool_nhwc" : "avgpool_nhwc"; }
+    void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+        const Shape& xs = in[0]->shape();
+        const int64_t n = xs[0], h = xs[1], w = xs[2], c = xs[3];
+        const int64_t oh = out_hw_[0], ow = out_hw_[1];
+        const float* x = in[0]->data<float>();
+        float* y = out[0]->data<float>();
+        auto row = [&](int64_t t) {
+            int64_t b = t / oh, oy = t % oh;
+            for (int64_t ox = 0; ox < ow; ++ox) {
+                float* dst = y + ((b * oh + oy) * ow + ox) * c;
+                for (int64_t ch = 0; ch < c; ++ch) dst[ch] = is_max_ ? -std::numeric_limits<float>::infinity() : 0.f;
+                int64_t count = 0;
+                for (int64_t ky = 0; ky < kernel_[0]; ++ky) {
+                    int64_t iy = oy * strides_[0] - pads_[0] + ky * dilations_[0];
+                    for (int64_t kx = 0; kx < kernel_[1]; ++kx) {
+                        int64_t ix = ox * strides_[1] - pads_[1] + kx * dilations_[1];
+                        if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+                            // Padding counts for count_include_pad only inside the padded input.
+                            if (!is_max_ && count_include_pad_ && iy < h + pads_[2] && ix < w + pads_[3]) ++count;
+                            continue;
+                        }
+                        ++count;
+                        const float* src = x + ((b * h + iy) * w + ix) * c;
+                        if (is_max_)
+                            for (int64_t ch = 0; ch < c; ++ch) dst[ch] = std::max(dst[ch], src[ch]);
+                        else
+                            for (int64_t ch = 0; ch < c; ++ch) dst[ch] += src[ch];
+                    }
+                }
+                if (!is_max_) {
+                    float inv = count > 0 ? 1.f / float(count) : 0.f;
+                    for (int64_t ch = 0; ch < c; ++ch) dst[ch] *= inv;
+                }
+            }
+        };
+        if (pool_) pool_->parallel_for(n * oh, row);
+        else for (int64_t t = 0; t < n * oh; ++t) row(t);
+    }
+
+private:
+    bool is_max_;
+    ThreadPool* pool_;
+    std::vector<int64_t> kernel_, strides_, pads_, dilations_, out_hw_;
+    bool count_include_pad_ = false;
+};
+
+class GlobalPoolNhwc final : public OpKernel {
+public:
+    GlobalPoolNhwc(const OpAttrs&, bool is_max) : is_max_(is_max) {}
+    bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        const Shape& x = in[0].shape;
+        if (x.size() != 4 || in[0].dtype != DType::F32) fail("global pooling input must be 4-D float32");
+        out[0].dtype = DType::F32;
+        out[0].shape = {x[0], 1, 1, x[3]};
+        return true;
+    }
+    std::string kernel_name() const override { return is_max_ ? "global_maxpool_nhwc" : "global_avgpool_nhwc"; }
+    void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+        const Shape& xs = in[0]->shape();
+        const int64_t n = xs[0], hw = xs[1] * xs[2], c = xs[3];
+        const float* x = in[0]->data<float>();
+        float* y = out[0]->data<float>();
+        for (int64_t b = 0; b < n; ++b) {
+            float* dst = y + b * c;
+            const float* src = x + b * hw * c;
+            for (int64_t ch = 0; ch < c; ++ch) dst[ch] = is_max_ ? -std::numeric_limits<float>::infinity() : 0.f;
+            for (int64_t p = 0; p < hw; ++p, src += c)
+                if (is_max_)
+                    for (int64_t ch = 0; ch < c; ++ch) dst[ch] = std::max(dst[ch], src[ch]);
+                else
+                    for (int64_t ch = 0; ch < c; ++ch) dst[ch] += src[ch];
+            if (!is_max_)
+                for (int64_t ch = 0; ch < c; ++ch) dst[ch] /= float(hw);
+        }
+    }
+
+private:
+    bool is_max_;
+};
+
+}  // namespace
+
+void register_nhwc_ops(OpRegistry& r) {
+    r.add("edgecnn.ConvNhwc", [](const OpAttrs& a) { return std::make_unique<ConvNhwc>(a); });
+    r.add("edgecnn.MaxPoolNhwc", [](const OpAttrs& a) { return std::make_unique<PoolNhwc>(a, true); });
+    r.add("edgecnn.AveragePoolNhwc", [](const OpAttrs& a) { return std::make_unique<PoolNhwc>(a, false); });
+    r.add("edgecnn.GlobalAveragePoolNhwc", [](const OpAttrs& a) { return std::make_unique<GlobalPoolNhwc>(a, false); });
+    r.add("edgecnn.GlobalMaxPoolNhwc", [](const OpAttrs& a) { return std::make_unique<GlobalPoolNhwc>(a, true); });
+}
+
+}  // namespace edgecnn

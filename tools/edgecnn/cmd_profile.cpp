@@ -1,0 +1,105 @@
+// edgecnn profile: where the time goes, per layer of the compiled plan.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include "base/error.hpp"
+#include "commands.hpp"
+#include "common.hpp"
+#include "random_inputs.hpp"
+
+namespace edgecnn::cli {
+
+namespace {
+// Multiply-accumulates of one node of the compiled graph (convolutions and GEMMs).
+int64_t node_macs(const Graph& g, const Node& n) {
+    auto shape = [&](ValueId v) -> Shape {
+        if (v == kNoValue) return {};
+        const Value& val = g.value(v);
+        if (val.constant) return val.constant->shape();
+        Shape s;
+        if (val.shape)
+            for (const Dim& d : *val.shape) s.push_back(d.value);
+        return s;
+    };
+    bool conv = n.op_type == "Conv" || n.op_type == "ConvNhwc" || n.op_type == "FusedConv";
+    if (conv && n.inputs.size() > 1) {
+        Shape w = shape(n.inputs[1]), y = shape(n.outputs[0]);
+        if (w.size() < 3 || y.empty()) return 0;
+        int64_t k = 1;
+        for (size_t i = 1; i < w.size(); ++i) k *= w[i];
+        int64_t out = 1;
+        for (int64_t d : y) out *= d;
+        return out * k;
+    }
+    if (n.op_type == "Gemm" || n.op_type == "MatMul") {
+        Shape a = shape(n.inputs[0]), y = shape(n.outputs[0]);
+        if (a.empty() || y.empty()) return 0;
+        int64_t out = 1;
+        for (int64_t d : y) out *= d;
+        const Attribute* ta = n.attr("transA");
+        return out * (ta && ta->i && a.size() == 2 ? a[0] : a.back());
+    }
+    return 0;
+}
+}  // namespace
+
+int cmd_profile(const ProfileArgs& a) {
+    auto graph = load_model(a.model);
+    std::mt19937 rng(1);
+    NamedTensors inputs = make_random_inputs(*graph, a.model, parse_input_shapes(a.input_shapes), rng);
+    SessionOptions opts;
+    opts.num_threads = a.threads;
+    opts.profile = true;
+    Session session(graph, opts);
+    session.run(inputs);  // compiles the plan
+    const Plan* plan = session.plan();
+    if (!plan) fail(a.model + ": the model's shapes depend on run-time values; it cannot be profiled per layer yet");
+    const_cast<Plan*>(plan)->set_profiling(false);
+    for (int i = 0; i < a.warmup; ++i) session.run(inputs);
+    const_cast<Plan*>(plan)->set_profiling(true);
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < a.runs; ++i) session.run(inputs);
+    double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / a.runs;
+    const Graph& g = plan->graph();
+    const auto& ns = plan->step_ns();
+    // ns accumulates over the compile run too; the first run's share is small but subtract
+    // nothing: report per-run averages over all profiled runs.
+    double sum_ms = 0;
+    std::vector<size_t> order(g.nodes.size());
+    for (size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+        sum_ms += double(ns[i]) / 1e6 / (a.runs + 1);
+    }
+    if (a.sort) std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return ns[x] > ns[y]; });
+    const double peak = 260.0 * a.threads;
+    std::printf("%-48s %-16s %-28s %-18s %8s %6s %8s %6s\n", "layer", "op", "kernel", "output", "ms", "%", "GFLOP/s", "%peak");
+    int64_t total_macs = 0;
+    for (size_t idx = 0; idx < order.size() && (a.top <= 0 || idx < size_t(a.top)); ++idx) {
+        size_t i = order[idx];
+        const Node& n = g.nodes[i];
+        double ms = double(ns[i]) / 1e6 / (a.runs + 1);
+        int64_t macs = node_macs(g, n);
+        double gflops = ms > 0 ? 2.0 * double(macs) / (ms * 1e6) : 0;
+        std::string out;
+        if (n.outputs.empty() || !g.value(n.outputs[0]).shape) out = "?";
+        else
+            for (const Dim& d : *g.value(n.outputs[0]).shape) {
+                if (!out.empty()) out += 'x';
+                out += std::to_string(d.value);
+            }
+        std::string name = n.name;
+        if (name.size() > 47) name = std::string("...").append(n.name, n.name.size() - 44, 44);
+        std::printf("%-48s %-16s %-28s %-18s %8.3f %6.1f %8.1f %6.1f\n", name.c_str(), n.op_type.c_str(),
+                    plan->kernels()[i]->kernel_name().c_str(), out.c_str(), ms, 100.0 * ms / std::max(sum_ms, 1e-9), gflops,
+                    100.0 * gflops / peak);
+    }
+    for (const Node& n : g.nodes) total_macs += node_macs(g, n);
+    std::printf("total: %.3f ms per run (sum of layers %.3f ms), %zu layers, %.3f GMACs, %.1f GFLOP/s (%.1f%% of %.0f)\n",
+                total_ms, sum_ms, g.nodes.size(), double(total_macs) / 1e9, 2.0 * double(total_macs) / (total_ms * 1e6),
+                100.0 * 2.0 * double(total_macs) / (total_ms * 1e6) / peak, peak);
+    return 0;
+}
+
+}  // namespace edgecnn::cli
