@@ -11,7 +11,6 @@ struct VecAvx2 {
     using V = __m256;
     using Mask = __m256i;
     static constexpr int W = 8;
-    static constexpr bool kScalar = false;
     static V zero() { return _mm256_setzero_ps(); }
     static V set1(float x) { return _mm256_set1_ps(x); }
     static V load(const float* p) { return _mm256_loadu_ps(p); }

@@ -9,10 +9,10 @@ namespace edgecnn::gemm_detail {
 
 // Register tiles (rows x columns). AVX-512: 14 x 32 = 28 zmm accumulators, enough to
 // cover two FMA pipes x 4-cycle latency with room for the two B vectors. AVX2: 6 x 16 =
-// 12 ymm accumulators of 16. Portable: 4 x 8 scalars the compiler may vectorize.
+// 12 ymm accumulators of 16. Portable: 6 x 8 in 4-float vectors (16 SSE2 registers).
 inline constexpr int kMrAvx512 = 14, kNrAvx512 = 32;
 inline constexpr int kMrAvx2 = 6, kNrAvx2 = 16;
-inline constexpr int kMrScalar = 4, kNrScalar = 8;
+inline constexpr int kMrScalar = 6, kNrScalar = 8;
 // Largest K block: the A rows of a tile (MR x KC) and a B micro-panel (KC x NR) stay
 // in L1, the B block of one task in L2.
 inline constexpr int64_t kMaxKc = 512;

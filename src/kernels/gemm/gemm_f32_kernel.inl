@@ -1,9 +1,9 @@
 // The one source of the FP32 GEMM micro-kernels and block loop, instantiated per ISA.
-// An including file defines a vector-traits struct (see VecScalar in gemm_f32.cpp, the
+// An including file defines a vector-traits struct (see VecPortable in gemm_f32.cpp, the
 // AVX2/AVX-512 ones in gemm_f32_avx2.cpp / gemm_f32_avx512.cpp) and instantiates
 // gemm_block<Vec, MR, NV>: MR rows x NV vectors of Vec::W columns per register tile.
 //
-// Vec provides: V, Mask, W, kScalar, zero, set1, load, store, mask(n), load(p, m),
+// Vec provides: V, Mask, W, zero, set1, load, store, mask(n), load(p, m),
 // store(p, v, m), fma(a, b, c) = a*b + c, add, sub, mul, div, min, max, abs,
 // copysign(mag, sign), round (to nearest), pow2i (2^n for integral-valued n).
 #pragma once
@@ -28,23 +28,19 @@ namespace {
 // the classic degree-6 minimax polynomial for e^r (Cephes expf coefficients).
 template <class Vec>
 inline typename Vec::V vexp(typename Vec::V x) {
-    if constexpr (Vec::kScalar) {
-        return std::exp(x);
-    } else {
-        using V = typename Vec::V;
-        x = Vec::min(Vec::max(x, Vec::set1(-87.0f)), Vec::set1(88.0f));
-        const V n = Vec::round(Vec::mul(x, Vec::set1(1.44269504088896341f)));
-        V r = Vec::fma(n, Vec::set1(-0.693359375f), x);
-        r = Vec::fma(n, Vec::set1(2.12194440e-4f), r);
-        V p = Vec::set1(1.9875691500e-4f);
-        p = Vec::fma(p, r, Vec::set1(1.3981999507e-3f));
-        p = Vec::fma(p, r, Vec::set1(8.3334519073e-3f));
-        p = Vec::fma(p, r, Vec::set1(4.1665795894e-2f));
-        p = Vec::fma(p, r, Vec::set1(1.6666665459e-1f));
-        p = Vec::fma(p, r, Vec::set1(5.0000001201e-1f));
-        p = Vec::fma(p, Vec::mul(r, r), Vec::add(r, Vec::set1(1.f)));
-        return Vec::mul(p, Vec::pow2i(n));
-    }
+    using V = typename Vec::V;
+    x = Vec::min(Vec::max(x, Vec::set1(-87.0f)), Vec::set1(88.0f));
+    const V n = Vec::round(Vec::mul(x, Vec::set1(1.44269504088896341f)));
+    V r = Vec::fma(n, Vec::set1(-0.693359375f), x);
+    r = Vec::fma(n, Vec::set1(2.12194440e-4f), r);
+    V p = Vec::set1(1.9875691500e-4f);
+    p = Vec::fma(p, r, Vec::set1(1.3981999507e-3f));
+    p = Vec::fma(p, r, Vec::set1(8.3334519073e-3f));
+    p = Vec::fma(p, r, Vec::set1(4.1665795894e-2f));
+    p = Vec::fma(p, r, Vec::set1(1.6666665459e-1f));
+    p = Vec::fma(p, r, Vec::set1(5.0000001201e-1f));
+    p = Vec::fma(p, Vec::mul(r, r), Vec::add(r, Vec::set1(1.f)));
+    return Vec::mul(p, Vec::pow2i(n));
 }
 
 // Activations other than None/Relu/Clip (which the micro-kernel folds into a min/max).
@@ -213,7 +209,7 @@ void gemm_block(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t 
                 ep.ldr = gep.ld_residual;
                 const bool clamp = ep.clamp;
                 ep.clamp = clamp && last;
-                const MicroKernelFn fn = (narrow ? kNarrow : kWide)[size_t(mr - 1)];
+                const MicroKernelFn fn = narrow ? kNarrow[size_t(mr - 1)] : kWide[size_t(mr - 1)];
                 fn(kc, a, job.lda, b, c, job.ldc, ncols, ep);
                 ep.clamp = clamp;
                 if (last && post_act) activate_tile<Vec>(c, job.ldc, mr, ncols, gep.act);
