@@ -27,7 +27,8 @@ class ThreadPool;
 // B packed into column panels: for each panel of `panel_width()` columns, K rows of
 // panel-width floats, columns beyond N zero-filled. When N's remainder fits in half a
 // panel, the last panel is half as wide (so N = 16 costs no padding on AVX-512).
-// Move-only; owns 64-byte-aligned memory.
+// Move-only; owns 64-byte-aligned memory; immutable once packed, so one packing may serve
+// any number of threads and sessions at once.
 class PackedGemmB {
 public:
     PackedGemmB() = default;
@@ -40,7 +41,8 @@ public:
     int64_t panel_width() const { return nr_; }
     // Bytes held (for the session's memory accounting).
     size_t bytes() const { return bytes_; }
-    bool empty() const { return data_ == nullptr && n_ == 0; }
+    // No columns: default-constructed, or packed with N == 0.
+    bool empty() const { return n_ == 0; }
     const float* data() const { return data_.get(); }
 
     // Start of the panel holding column `col` (a multiple of panel_width()); its rows are
@@ -74,8 +76,12 @@ struct GemmEpilogue {
 };
 
 // C[M,N] (row stride ldc) = act(A[M,K] (row stride lda) · B + bias + residual), with
-// K and N taken from B. Splits the M x N tiles over `pool` (nullptr = the caller only).
-// A must not overlap C. M == 0 or N == 0 does nothing; K == 0 yields act(bias + residual).
+// K and N taken from B. Runs the micro-kernel B was packed for. Splits C into blocks of
+// register tiles (balanced for the pool's thread count, fine enough that the claim-one-
+// task-at-a-time pool rebalances when a core is taken away) and runs them on `pool`
+// (nullptr = the caller only). Reentrant. A must not overlap C. M == 0 or N == 0 does
+// nothing; K == 0 yields act(bias + residual). Sigmoid, SiLU and Tanh use a polynomial
+// exp (relative error ~1e-7; tanh absolute error ~1e-7).
 void gemm_f32(int64_t M, const float* A, int64_t lda, const PackedGemmB& B, float* C, int64_t ldc,
               const GemmEpilogue& ep, ThreadPool* pool);
 
