@@ -34,9 +34,10 @@ inline typename T::V dw_epilogue(typename T::V v, const VAct<T>& a) {
     else return vactivate<T>(v, a);
 }
 
-// Fixed KH x KW: weights in registers. rows[ky] points at channel cb of input row
+// Fixed KH x KW: weights in registers. SW: the horizontal stride when it is 1 or 2 and
+// there is no horizontal dilation (input reuse across pixels), else 0 (run-time stride). rows[ky] points at channel cb of input row
 // oh*stride_h - pad_t + ky*dil_h (or of the zero row).
-template <class T, int KH, int KW, bool kTail, bool kClamp>
+template <class T, int KH, int KW, int SW, bool kTail, bool kClamp>
 inline void dw_block_fixed(const dwconv_detail::Job& j, const float* const* rows, float* yrow, int64_t cb,
                            const DwIo<T, kTail>& io, const VAct<T>& act) {
     using V = typename T::V;
@@ -69,17 +70,38 @@ inline void dw_block_fixed(const dwconv_detail::Job& j, const float* const* rows
     for (; ow + 4 <= ow_hi; ow += 4) {
         const int64_t o = (ow * p.stride_w - p.pad_l) * C;
         V a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+        if constexpr (SW > 0) {
+            // Known stride, no dilation: the 4 pixels' windows overlap, so each input
+            // vector of the row is loaded once and feeds every pixel that uses it.
+            constexpr int kCols = 3 * SW + KW;
 #pragma GCC unroll 8
-        for (int ky = 0; ky < KH; ++ky) {
-            const float* r = rows[ky] + o;
+            for (int ky = 0; ky < KH; ++ky) {
+                const float* r = rows[ky] + o;
+                V in[kCols];
+#pragma GCC unroll 16
+                for (int i = 0; i < kCols; ++i) in[i] = io.load(r + i * C);
 #pragma GCC unroll 8
-            for (int kx = 0; kx < KW; ++kx) {
-                const V w = wv[ky * KW + kx];
-                const float* q = r + kx * ts;
-                a0 = T::fmadd(io.load(q), w, a0);
-                a1 = T::fmadd(io.load(q + xs), w, a1);
-                a2 = T::fmadd(io.load(q + 2 * xs), w, a2);
-                a3 = T::fmadd(io.load(q + 3 * xs), w, a3);
+                for (int kx = 0; kx < KW; ++kx) {
+                    const V w = wv[ky * KW + kx];
+                    a0 = T::fmadd(in[kx], w, a0);
+                    a1 = T::fmadd(in[kx + SW], w, a1);
+                    a2 = T::fmadd(in[kx + 2 * SW], w, a2);
+                    a3 = T::fmadd(in[kx + 3 * SW], w, a3);
+                }
+            }
+        } else {
+#pragma GCC unroll 8
+            for (int ky = 0; ky < KH; ++ky) {
+                const float* r = rows[ky] + o;
+#pragma GCC unroll 8
+                for (int kx = 0; kx < KW; ++kx) {
+                    const V w = wv[ky * KW + kx];
+                    const float* q = r + kx * ts;
+                    a0 = T::fmadd(io.load(q), w, a0);
+                    a1 = T::fmadd(io.load(q + xs), w, a1);
+                    a2 = T::fmadd(io.load(q + 2 * xs), w, a2);
+                    a3 = T::fmadd(io.load(q + 3 * xs), w, a3);
+                }
             }
         }
         float* out = yrow + ow * C + cb;
@@ -158,7 +180,7 @@ inline void dw_block_generic(const dwconv_detail::Job& j, const float* const* ro
     for (ow = ow_hi > j.ow_lo ? ow_hi : j.ow_lo; ow < p.out_w; ++ow) edge_pixel(ow);
 }
 
-template <class T, int KH, int KW, bool kClamp>
+template <class T, int KH, int KW, int SW, bool kClamp>
 void dw_rows_t(const dwconv_detail::Job& j, int64_t n, int64_t oh0, int64_t oh1, int64_t c0, int64_t c1) {
     const DwConvParams& p = j.p;
     const VAct<T> act(j.act);
@@ -179,15 +201,29 @@ void dw_rows_t(const dwconv_detail::Job& j, int64_t n, int64_t oh0, int64_t oh1,
         for (; cb + T::kN <= c1; cb += T::kN) {
             for (int64_t ky = 0; ky < kh; ++ky) rows_cb[ky] = rows[ky] + cb;
             const DwIo<T, false> io{};
-            if constexpr (KH > 0) dw_block_fixed<T, KH, KW, false, kClamp>(j, rows_cb, yrow, cb, io, act);
+            if constexpr (KH > 0) dw_block_fixed<T, KH, KW, SW, false, kClamp>(j, rows_cb, yrow, cb, io, act);
             else dw_block_generic<T, false, kClamp>(j, rows_cb, yrow, cb, io, act);
         }
         if (cb < c1) {
             for (int64_t ky = 0; ky < kh; ++ky) rows_cb[ky] = rows[ky] + cb;
             const DwIo<T, true> io{T::mask(c1 - cb)};
-            if constexpr (KH > 0) dw_block_fixed<T, KH, KW, true, kClamp>(j, rows_cb, yrow, cb, io, act);
+            if constexpr (KH > 0) dw_block_fixed<T, KH, KW, SW, true, kClamp>(j, rows_cb, yrow, cb, io, act);
             else dw_block_generic<T, true, kClamp>(j, rows_cb, yrow, cb, io, act);
         }
+    }
+}
+
+template <class T, int KH, int KW>
+void dw_rows_k(const dwconv_detail::Job& j, bool clamp, int64_t n, int64_t oh0, int64_t oh1, int64_t c0, int64_t c1) {
+    const int sw = j.p.dil_w == 1 && j.p.stride_w <= 2 ? int(j.p.stride_w) : 0;
+    if (clamp) {
+        if (sw == 1) dw_rows_t<T, KH, KW, 1, true>(j, n, oh0, oh1, c0, c1);
+        else if (sw == 2) dw_rows_t<T, KH, KW, 2, true>(j, n, oh0, oh1, c0, c1);
+        else dw_rows_t<T, KH, KW, 0, true>(j, n, oh0, oh1, c0, c1);
+    } else {
+        if (sw == 1) dw_rows_t<T, KH, KW, 1, false>(j, n, oh0, oh1, c0, c1);
+        else if (sw == 2) dw_rows_t<T, KH, KW, 2, false>(j, n, oh0, oh1, c0, c1);
+        else dw_rows_t<T, KH, KW, 0, false>(j, n, oh0, oh1, c0, c1);
     }
 }
 
@@ -195,16 +231,10 @@ template <class T>
 void dw_rows(const dwconv_detail::Job& j, int64_t n, int64_t oh0, int64_t oh1, int64_t c0, int64_t c1) {
     const bool clamp = VAct<T>(j.act).is_clamp();
     const int64_t kh = j.p.kh, kw = j.p.kw;
-    if (kh == 3 && kw == 3) {
-        if (clamp) dw_rows_t<T, 3, 3, true>(j, n, oh0, oh1, c0, c1);
-        else dw_rows_t<T, 3, 3, false>(j, n, oh0, oh1, c0, c1);
-    } else if (kh == 5 && kw == 5) {
-        if (clamp) dw_rows_t<T, 5, 5, true>(j, n, oh0, oh1, c0, c1);
-        else dw_rows_t<T, 5, 5, false>(j, n, oh0, oh1, c0, c1);
-    } else {
-        if (clamp) dw_rows_t<T, 0, 0, true>(j, n, oh0, oh1, c0, c1);
-        else dw_rows_t<T, 0, 0, false>(j, n, oh0, oh1, c0, c1);
-    }
+    if (kh == 3 && kw == 3) dw_rows_k<T, 3, 3>(j, clamp, n, oh0, oh1, c0, c1);
+    else if (kh == 5 && kw == 5) dw_rows_k<T, 5, 5>(j, clamp, n, oh0, oh1, c0, c1);
+    else if (clamp) dw_rows_t<T, 0, 0, 0, true>(j, n, oh0, oh1, c0, c1);
+    else dw_rows_t<T, 0, 0, 0, false>(j, n, oh0, oh1, c0, c1);
 }
 
 }  // namespace
