@@ -113,8 +113,11 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Bytes of the B block one task streams per K block (kept in L2 with the C tile).
 constexpr int64_t kL2BudgetB = 512 * 1024;
 constexpr int64_t kL2BudgetC = 256 * 1024;
-// Scheduling overhead of one task, in multiply-accumulates (~0.2 us).
+// Scheduling overhead of one task, in multiply-accumulates (~0.1-0.2 us), and of handing
+// a job to the pool at all (publishing it, a worker noticing, the final wait: ~1 us), so
+// that GEMMs of a microsecond or less stay on the caller.
 constexpr int64_t kTaskOverheadMacs = 25000;
+constexpr int64_t kJobOverheadMacs = 150000;
 
 struct Split {
     int64_t pm = 1, pn = 1;  // M tiles / N panels split into pm x pn balanced parts
@@ -149,7 +152,8 @@ Split choose_split(int64_t M, int64_t N, int64_t K, int64_t kc, int mr, int nr, 
             const int64_t tasks = pm * pn;
             const double task = double(rows) * double(cols) * double(k_eff) + double(rows) * double(k_eff);
             const double score = double(ceil_div(tasks, threads)) * task + 0.5 * task +
-                                 double(tasks) * double(kTaskOverheadMacs) / threads;
+                                 double(tasks) * double(kTaskOverheadMacs) / threads +
+                                 (tasks > 1 ? double(kJobOverheadMacs) : 0.0);
             if (best == 0 || score < best) {
                 best = score;
                 best_s = {pm, pn};
