@@ -19,9 +19,9 @@ namespace edgecnn::gemm_detail {
 namespace {
 
 #if defined(__GNUC__)
-#define EDGECNN_UNROLL _Pragma("GCC unroll 32")
+#define EDGECNN_GEMM_UNROLL _Pragma("GCC unroll 32")
 #else
-#define EDGECNN_UNROLL
+#define EDGECNN_GEMM_UNROLL
 #endif
 
 // exp(x) for |x| up to ~87 with ~2 ulp relative error: x = n ln2 + r, |r| <= ln2/2, and
@@ -103,18 +103,18 @@ void micro_kernel(int64_t kc, const float* __restrict a, int64_t lda, const floa
     using V = typename Vec::V;
     constexpr int W = Vec::W, NR = NV * W;
     V acc[MR][NV];
-    EDGECNN_UNROLL for (int i = 0; i < MR; ++i) EDGECNN_UNROLL for (int j = 0; j < NV; ++j) acc[i][j] = Vec::zero();
+    EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) acc[i][j] = Vec::zero();
 
     // Row pointers for the broadcasts; the compiler keeps them in registers or
     // rematerializes them from a and lda.
     const float* ar[MR];
-    EDGECNN_UNROLL for (int i = 0; i < MR; ++i) ar[i] = a + i * lda;
+    EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) ar[i] = a + i * lda;
     for (int64_t k = 0; k < kc; ++k) {
         V bv[NV];
-        EDGECNN_UNROLL for (int j = 0; j < NV; ++j) bv[j] = Vec::load(b + j * W);
-        EDGECNN_UNROLL for (int i = 0; i < MR; ++i) {
+        EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) bv[j] = Vec::load(b + j * W);
+        EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) {
             const V av = Vec::set1(ar[i][k]);
-            EDGECNN_UNROLL for (int j = 0; j < NV; ++j) acc[i][j] = Vec::fma(av, bv[j], acc[i][j]);
+            EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) acc[i][j] = Vec::fma(av, bv[j], acc[i][j]);
         }
         b += NR;
     }
@@ -122,11 +122,11 @@ void micro_kernel(int64_t kc, const float* __restrict a, int64_t lda, const floa
     const V lo = Vec::set1(ep.lo), hi = Vec::set1(ep.hi);
     if (ncols >= NR) {
         V bias[NV];
-        EDGECNN_UNROLL for (int j = 0; j < NV; ++j) bias[j] = ep.bias ? Vec::load(ep.bias + j * W) : Vec::zero();
-        EDGECNN_UNROLL for (int i = 0; i < MR; ++i) {
+        EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) bias[j] = ep.bias ? Vec::load(ep.bias + j * W) : Vec::zero();
+        EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) {
             float* cr = c + i * ldc;
             const float* rr = ep.residual ? ep.residual + i * ep.ldr : nullptr;
-            EDGECNN_UNROLL for (int j = 0; j < NV; ++j) {
+            EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) {
                 V x = acc[i][j];
                 if (!ep.first) {
                     x = Vec::add(x, Vec::load(cr + j * W));
@@ -140,13 +140,13 @@ void micro_kernel(int64_t kc, const float* __restrict a, int64_t lda, const floa
         }
     } else {
         typename Vec::Mask mk[NV];
-        EDGECNN_UNROLL for (int j = 0; j < NV; ++j) mk[j] = Vec::mask(std::clamp(ncols - j * W, 0, W));
+        EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) mk[j] = Vec::mask(std::clamp(ncols - j * W, 0, W));
         V bias[NV];
-        EDGECNN_UNROLL for (int j = 0; j < NV; ++j) bias[j] = ep.bias ? Vec::load(ep.bias + j * W, mk[j]) : Vec::zero();
-        EDGECNN_UNROLL for (int i = 0; i < MR; ++i) {
+        EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) bias[j] = ep.bias ? Vec::load(ep.bias + j * W, mk[j]) : Vec::zero();
+        EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) {
             float* cr = c + i * ldc;
             const float* rr = ep.residual ? ep.residual + i * ep.ldr : nullptr;
-            EDGECNN_UNROLL for (int j = 0; j < NV; ++j) {
+            EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) {
                 if (j * W >= ncols) break;
                 V x = acc[i][j];
                 if (!ep.first) {
