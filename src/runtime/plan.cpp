@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include "base/error.hpp"
@@ -86,9 +87,21 @@ std::shared_ptr<Graph> specialize_graph(const Graph& g, const std::vector<Shape>
         known[v] = true;
     }
     std::vector<bool> node_folded(g.nodes.size(), false);
+    std::vector<Tensor> shape_only;  // data-less stand-ins for Shape/Size inputs
+    shape_only.reserve(g.nodes.size());
     for (size_t n = 0; n < g.nodes.size(); ++n) {
         const Node& node = g.nodes[n];
         std::vector<ValueInfo> in(node.inputs.size()), out(node.outputs.size());
+        // Shape and Size read only their input's shape, which is bound here: they fold.
+        bool reads_shape_only = (node.domain.empty() || node.domain == "ai.onnx") &&
+                                (node.op_type == "Shape" || node.op_type == "Size") && node.inputs.size() == 1 &&
+                                node.inputs[0] != kNoValue && known[size_t(node.inputs[0])] &&
+                                !folded[size_t(node.inputs[0])];
+        if (reads_shape_only) {
+            size_t v = size_t(node.inputs[0]);
+            shape_only.push_back(Tensor::view(info[v].dtype, info[v].shape, nullptr));
+            folded[v] = std::shared_ptr<const Tensor>(std::shared_ptr<void>(), &shape_only.back());
+        }
         bool all_const = true;
         for (size_t i = 0; i < node.inputs.size(); ++i) {
             ValueId id = node.inputs[i];
@@ -96,13 +109,16 @@ std::shared_ptr<Graph> specialize_graph(const Graph& g, const std::vector<Shape>
                 in[i].present = false;
                 continue;
             }
-            if (!known[size_t(id)]) return nullptr;
+            if (!known[size_t(id)]) return nullptr;  // after a node with run-time shapes
             if (!folded[size_t(id)]) all_const = false;
             in[i] = info[size_t(id)];
         }
         for (size_t o = 0; o < node.outputs.size(); ++o) out[o].present = node.outputs[o] != kNoValue;
         try {
-            if (!kernels[n]->infer(in, out)) return nullptr;
+            if (!kernels[n]->infer(in, out)) {
+                if (std::getenv("EDGECNN_DEBUG_PLAN")) std::fprintf(stderr, "plan: %s has run-time shapes\n", node.label().c_str());
+                return nullptr;
+            }
             if (all_const) {
                 std::vector<const Tensor*> in_t(node.inputs.size(), nullptr);
                 for (size_t i = 0; i < node.inputs.size(); ++i)
@@ -122,6 +138,7 @@ std::shared_ptr<Graph> specialize_graph(const Graph& g, const std::vector<Shape>
         } catch (const Error& e) {
             throw node_error(node, e);
         }
+        if (reads_shape_only) folded[size_t(node.inputs[0])].reset();
         for (size_t o = 0; o < node.outputs.size(); ++o) {
             if (!out[o].present) continue;
             size_t v = size_t(node.outputs[o]);
