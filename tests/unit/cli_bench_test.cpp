@@ -99,6 +99,13 @@ TEST(CliBench, ThreadsAndInputShape) {
     EXPECT_NE(lines[0].find("[3,1,28,28]"), std::string::npos) << lines[0];
 }
 
+TEST(CliBench, ReferenceInterpreterOnRequest) {
+    auto r = run_cli("bench " + kFashion + " --runs 2 --warmup 1 --opt-level 0 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(json_number(r.output, "opt_level"), 0);
+    EXPECT_GT(json_number(r.output, "median_ms"), 0);
+}
+
 TEST(CliBench, TextReport) {
     auto r = run_cli("bench " + kFashion + " --runs 3 --warmup 1");
     ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -1,7 +1,7 @@
 // edgecnn bench: latency of one model (or two, alternated) on random inputs.
 //
 //   edgecnn bench MODEL [--vs MODEL2] [--threads N] [--warmup N] [--runs N]
-//                 [--input-shape NAME=1x3x224x224 ...] [--json]
+//                 [--input-shape NAME=1x3x224x224 ...] [--opt-level 0|1] [--json]
 //
 // Inputs are random (uniform [0,1) for floats, zeros for integers: integer inputs are
 // usually indices or shapes, where random values would be out of range). Dynamic dims
@@ -202,10 +202,10 @@ void print_json(const Bench& b, const BenchArgs& a, int64_t rss_growth, const do
         shapes += ']';
     }
     const Stats& s = b.stats;
-    std::printf("{\"model\":\"%s\",\"input_shapes\":{%s},\"threads\":%d,\"warmup\":%d,\"runs\":%d,"
+    std::printf("{\"model\":\"%s\",\"input_shapes\":{%s},\"opt_level\":%d,\"threads\":%d,\"warmup\":%d,\"runs\":%d,"
                 "\"min_ms\":%.4f,\"median_ms\":%.4f,\"mean_ms\":%.4f,\"p90_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,"
                 "\"fps\":%.3f,\"create_ms\":%.3f,\"first_run_ms\":%.3f,\"peak_memory_bytes\":%" PRId64 ",\"process_rss_growth_bytes\":%" PRId64,
-                json_escape(b.model).c_str(), shapes.c_str(), a.threads, a.warmup, a.runs, s.min, s.median, s.mean, s.p90,
+                json_escape(b.model).c_str(), shapes.c_str(), a.opt_level, a.threads, a.warmup, a.runs, s.min, s.median, s.mean, s.p90,
                 s.p99, s.max, s.median > 0 ? 1000.0 / s.median : 0.0, b.create_ms, b.first_run_ms,
                 b.session->peak_memory_bytes(), rss_growth);
     std::printf(",\"macs\":%" PRId64 ",\"gflops\":%.3f", b.macs, gflops(b));
@@ -217,7 +217,7 @@ void print_text(const Bench& b, const BenchArgs& a) {
     const Stats& s = b.stats;
     std::printf("model: %s\n", b.model.c_str());
     std::printf("  inputs: %s\n", shapes_str(b.inputs).c_str());
-    std::printf("  threads: %d  warmup: %d  runs: %d\n", a.threads, a.warmup, a.runs);
+    std::printf("  threads: %d  warmup: %d  runs: %d  opt-level: %d\n", a.threads, a.warmup, a.runs, a.opt_level);
     std::printf("  session creation: %.2f ms  first run: %.2f ms\n", b.create_ms, b.first_run_ms);
     std::printf("  latency ms: min %.3f  median %.3f  p90 %.3f  p99 %.3f  (mean %.3f, max %.3f)\n", s.min, s.median,
                 s.p90, s.p99, s.mean, s.max);
@@ -293,6 +293,7 @@ int cmd_bench(const BenchArgs& a) {
         b.inputs = make_inputs(*b.graph, b.model, mine, rng);
         SessionOptions opts;
         opts.num_threads = a.threads;
+        opts.optimization_level = a.opt_level;
         auto t0 = Clock::now();
         b.session = std::make_unique<Session>(b.graph, opts);
         b.create_ms = ms_since(t0);

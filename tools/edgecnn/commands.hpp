@@ -31,6 +31,7 @@ struct BenchArgs {
     int threads = 1;
     int warmup = 10;
     int runs = 50;
+    int opt_level = 1;  // SessionOptions::optimization_level (0 = reference interpreter)
     std::vector<std::string> input_shapes;  // NAME=1x3x224x224
     bool json = false;
 };

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     c_bench->add_option("--threads,-t", bench.threads, "Threads, counting the caller (default 1)");
     c_bench->add_option("--warmup", bench.warmup, "Untimed runs first (default 10)");
     c_bench->add_option("--runs,-n", bench.runs, "Timed runs (default 50)");
+    c_bench->add_option("--opt-level", bench.opt_level, "0: reference interpreter, 1: optimized (default)");
     c_bench->add_option("--input-shape", bench.input_shapes, "Bind a dynamic input: NAME=1x3x224x224");
     c_bench->add_flag("--json", bench.json, "One JSON object per model on its own line");
 
