@@ -210,25 +210,31 @@ private:
     }
 
     // Rows [m0, m0+mc) of the im2col matrix for channels [c0, c0+cg): row = output pixel,
-    // columns = (tap, channel); out-of-image taps read zero.
+    // columns = (tap, channel); out-of-image taps read zero. Plain copy loops rather than
+    // memcpy: with few channels (a network's RGB stem) a call per tap costs more than the copy.
     void im2col(const float* x, int64_t c0, int64_t cg, int64_t m0, int64_t mc, int64_t k) const {
+        auto copy = [cg](float* dst, const float* src) {
+            for (int64_t c = 0; c < cg; ++c) dst[c] = src[c];
+        };
         auto fill = [&](int64_t row) {
             int64_t m = m0 + row;
             int64_t b = m / (oh_ * ow_), rem = m % (oh_ * ow_);
             int64_t oy = rem / ow_, ox = rem % ow_;
             float* dst = workspace_ + row * k;
+            const int64_t y0 = oy * strides_[0] - pads_[0], x0 = ox * strides_[1] - pads_[1];
+            const float* img = x + b * h_ * w_in_ * cin_ + c0;
             for (const auto& [ky, kx] : taps_) {
-                int64_t iy = oy * strides_[0] - pads_[0] + ky * dilations_[0];
-                int64_t ix = ox * strides_[1] - pads_[1] + kx * dilations_[1];
+                int64_t iy = y0 + ky * dilations_[0];
+                int64_t ix = x0 + kx * dilations_[1];
                 if (iy < 0 || iy >= h_ || ix < 0 || ix >= w_in_) {
-                    std::memset(dst, 0, size_t(cg) * 4);
+                    for (int64_t c = 0; c < cg; ++c) dst[c] = 0.f;
                 } else {
-                    std::memcpy(dst, x + ((b * h_ + iy) * w_in_ + ix) * cin_ + c0, size_t(cg) * 4);
+                    copy(dst, img + (iy * w_in_ + ix) * cin_);
                 }
                 dst += cg;
             }
         };
-        const int64_t per_task = 16;
+        const int64_t per_task = 64;
         int64_t tasks = (mc + per_task - 1) / per_task;
         auto body = [&](int64_t t) {
             for (int64_t row = t * per_task; row < std::min(mc, (t + 1) * per_task); ++row) fill(row);

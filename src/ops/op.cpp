@@ -62,6 +62,7 @@ const OpRegistry& OpRegistry::instance() {
         register_tensor_ops(r);
         register_fused_ops(r);
         register_nhwc_ops(r);
+        register_fast_eltwise_ops(r);
         return r;
     }();
     return registry;
@@ -69,6 +70,11 @@ const OpRegistry& OpRegistry::instance() {
 
 void OpRegistry::add(const std::string& name, OpFactory f, int64_t min_opset) {
     defs_.push_back({name, std::move(f), min_opset});
+}
+
+void OpRegistry::decorate(const std::string& name, const std::function<OpFactory(OpFactory)>& wrap) {
+    for (auto& d : defs_)
+        if (d.name == name) d.factory = wrap(d.factory);
 }
 
 const OpDef* OpRegistry::find(const std::string& name) const {

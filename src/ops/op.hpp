@@ -115,6 +115,8 @@ class OpRegistry {
 public:
     static const OpRegistry& instance();
     void add(const std::string& name, OpFactory f, int64_t min_opset = 1);
+    // Replaces a registered factory by `wrap(old factory)` (fast kernels wrapping references).
+    void decorate(const std::string& name, const std::function<OpFactory(OpFactory)>& wrap);
     const OpDef* find(const std::string& name) const;
     std::vector<std::string> names() const;
 
@@ -132,6 +134,7 @@ void register_resize_ops(OpRegistry& r);        // Resize, Upsample
 void register_tensor_ops(OpRegistry& r);        // shape and data movement ops
 void register_fused_ops(OpRegistry& r);         // edgecnn.FusedConv (reference, NCHW)
 void register_nhwc_ops(OpRegistry& r);          // edgecnn.*Nhwc: the fast path's internal ops
+void register_fast_eltwise_ops(OpRegistry& r);  // float32 fast paths wrapping elementwise references (last)
 
 // ---- helpers shared by op implementations ----
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/eltwise/eltwise_f32.hpp"
 #include "ops/op.hpp"
 
 namespace edgecnn {
@@ -680,7 +681,9 @@ private:
 
 class TransposeOp : public OpKernel {
 public:
-    explicit TransposeOp(const OpAttrs& a) : perm_(a.get_ints("perm", {})) {}
+    enum class Fast { None, ToNhwc, ToNchw };
+    explicit TransposeOp(const OpAttrs& a) : perm_(a.get_ints("perm", {})), pool_(a.pool()) {}
+    std::string kernel_name() const override { return fast_ != Fast::None ? "nchw_nhwc_f32" : "reference"; }
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
         need_outputs(out, 1);
         const ValueInfo& x = need_in(in, 0, "data");
@@ -694,10 +697,24 @@ public:
         Shape s;
         for (int64_t p : perm_n_) s.push_back(x.shape[size_t(p)]);
         set_out(out, 0, x.dtype, s);
+        // The layout conversions at a model's edges (NCHW <-> NHWC) have a blocked kernel.
+        fast_ = Fast::None;
+        if (x.dtype == DType::F32 && r == 4) {
+            if (perm_n_ == std::vector<int64_t>{0, 2, 3, 1}) fast_ = Fast::ToNhwc;
+            if (perm_n_ == std::vector<int64_t>{0, 3, 1, 2}) fast_ = Fast::ToNchw;
+        }
         return true;
     }
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
         const Tensor& x = *in[0];
+        if (fast_ == Fast::ToNhwc) {
+            nchw_to_nhwc_f32(x.data<float>(), out[0]->data<float>(), x.dim(0), x.dim(1), x.dim(2) * x.dim(3), pool_);
+            return;
+        }
+        if (fast_ == Fast::ToNchw) {
+            nhwc_to_nchw_f32(x.data<float>(), out[0]->data<float>(), x.dim(0), x.dim(3), x.dim(1) * x.dim(2), pool_);
+            return;
+        }
         const size_t es = dtype_size(x.dtype());
         std::vector<int64_t> st = byte_strides(x.shape(), es), vst;
         for (int64_t p : perm_n_) vst.push_back(st[size_t(p)]);
@@ -708,6 +725,8 @@ public:
 
 private:
     std::vector<int64_t> perm_, perm_n_;
+    ThreadPool* pool_;
+    Fast fast_ = Fast::None;
 };
 
 // ---------------------------------------------------------------- Gather, GatherElements
