@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGECNN_BUILD_TESTS=OFF
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGECNN_BUILD_TESTS=OFF -DEDGECNN_BUILD_BENCH=OFF
 cmake --build build -j"$(nproc)" --target edgecnn
 MODEL=models/fashion_mnist/fashion_mnist_cnn.onnx
 DATA=models/fixtures/fashion_mnist_cnn/test_data_set_0
