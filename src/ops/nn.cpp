@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "base/cpu_features.hpp"
+#include "kernels/deconv/deconv_f32.hpp"
 #include "kernels/gemm/gemm_f32.hpp"
 #include "kernels/reference/conv_ref.hpp"
 #include "kernels/reference/gemm_ref.hpp"
@@ -239,10 +240,71 @@ public:
         conv_transpose_f32_ref(params_, in[0]->data<float>(), in[1]->data<float>(), bias, out[0]->data<float>());
     }
 
+protected:
+    const ConvParams& params() const { return params_; }
+
 private:
     ConvAttrs attrs_;
     std::vector<int64_t> output_padding_, output_shape_;
     ConvParams params_;
+};
+
+// 2-D ConvTranspose with group 1 and a constant float32 weight (and bias, if any) in a
+// compiled plan: W transposed once, then kernels/deconv (register-tiled GEMM fused with
+// col2im; direct interleaved stores for 2x2 stride-2 upsampling). Shapes and attributes
+// are resolved by the reference kernel's infer().
+class ConvTransposeFastKernel final : public ConvTransposeKernel {
+public:
+    static bool applies(const OpAttrs& a) {
+        if (!a.for_plan() || a.get_int("group", 1) != 1) return false;
+        const Tensor* w = a.constant_input(1);
+        if (!w || w->dtype() != DType::F32 || w->rank() != 4) return false;
+        if (!a.has_input(2)) return true;
+        const Tensor* b = a.constant_input(2);
+        return b && b->dtype() == DType::F32 && b->rank() == 1;
+    }
+    explicit ConvTransposeFastKernel(const OpAttrs& a) : ConvTransposeKernel(a), pool_(a.pool()) {
+        const Tensor* w = a.constant_input(1);
+        c_in_ = w->dim(0);
+        wt_ = deconv2d_f32_transpose_weights(w->data<float>(), c_in_, w->dim(1), w->dim(2), w->dim(3));
+        if (const Tensor* b = a.constant_input(2)) bias_.assign(b->data<float>(), b->data<float>() + b->numel());
+    }
+    bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (!ConvTransposeKernel::infer(in, out)) return false;
+        const ConvParams& c = params();
+        Deconv2dParams& d = dp_;
+        d.n = c.n;
+        d.c_in = c.c_in;
+        d.c_out = c.c_out;
+        d.ih = c.in[1];
+        d.iw = c.in[2];
+        d.oh = c.out[1];
+        d.ow = c.out[2];
+        d.kh = c.kernel[1];
+        d.kw = c.kernel[2];
+        d.sh = c.stride[1];
+        d.sw = c.stride[2];
+        d.dh = c.dilation[1];
+        d.dw = c.dilation[2];
+        d.ph = c.pad_begin[1];
+        d.pw = c.pad_begin[2];
+        fast_ = in[0].shape.size() == 4 && c.groups == 1 && c.c_in == c_in_;
+        return true;
+    }
+    void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+        if (!fast_) return ConvTransposeKernel::run(in, out);
+        deconv2d_f32(dp_, in[0]->data<float>(), wt_.data(), bias_.empty() ? nullptr : bias_.data(),
+                     out[0]->data<float>(), pool_);
+    }
+    int64_t packed_bytes() const override { return int64_t((wt_.size() + bias_.size()) * sizeof(float)); }
+    std::string kernel_name() const override { return fast_ ? deconv2d_f32_kernel_name(dp_) : "reference"; }
+
+private:
+    ThreadPool* pool_;
+    std::vector<float> wt_, bias_;
+    int64_t c_in_ = 0;
+    Deconv2dParams dp_;
+    bool fast_ = false;
 };
 
 // ---------------------------------------------------------------- normalisations
@@ -710,7 +772,10 @@ private:
 
 void register_nn_ops(OpRegistry& r) {
     r.add("Conv", [](const OpAttrs& a) { return std::make_unique<ConvKernel>(a); });
-    r.add("ConvTranspose", [](const OpAttrs& a) { return std::make_unique<ConvTransposeKernel>(a); });
+    r.add("ConvTranspose", [](const OpAttrs& a) -> std::unique_ptr<OpKernel> {
+        if (ConvTransposeFastKernel::applies(a)) return std::make_unique<ConvTransposeFastKernel>(a);
+        return std::make_unique<ConvTransposeKernel>(a);
+    });
     r.add("BatchNormalization", [](const OpAttrs& a) { return std::make_unique<BatchNormKernel>(a); });
     r.add("InstanceNormalization", [](const OpAttrs& a) { return std::make_unique<InstanceNormKernel>(a); });
     r.add("LRN", [](const OpAttrs& a) { return std::make_unique<LrnKernel>(a); });

@@ -3,9 +3,11 @@
 // transformation + filter); kernels/reference/resize_ref applies those plans.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "kernels/reference/resize_ref.hpp"
+#include "kernels/resize/resize_f32.hpp"
 #include "ops/op.hpp"
 
 namespace edgecnn {
@@ -133,7 +135,8 @@ ref::ResizeAxisPlan make_plan(const ResizeConfig& c, int64_t in, int64_t out, do
 class ResizeOp : public OpKernel {
 public:
     // `upsample`: Upsample-7/9 (scales attribute or input 1). `opset`: Resize's version.
-    ResizeOp(const OpAttrs& a, bool upsample) : upsample_(upsample), opset_(a.opset()) {
+    ResizeOp(const OpAttrs& a, bool upsample)
+        : upsample_(upsample), opset_(a.opset()), for_plan_(a.for_plan()), pool_(a.pool()) {
         c_.mode = parse_mode(a.get_string("mode", "nearest"), upsample);
         if (upsample) {
             c_.coord = Coord::Asymmetric;
@@ -276,13 +279,22 @@ public:
             out[0].dtype = x.dtype;
             out[0].shape = os;
         }
+        prepare_fast(x, os);
         return true;
+    }
+
+    std::string kernel_name() const override {
+        return fast_ ? resize2d_f32_kernel_name(fast_plan_.linear) : "reference";
     }
 
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
         const Tensor& x = *in[0];
         Tensor& y = *out[0];
         if (y.numel() == 0) return;
+        if (fast_ && x.shape() == fast_in_) {
+            resize2d_f32(fast_plan_, x.data<float>(), y.data<float>(), pool_);
+            return;
+        }
         const size_t r = x.rank();
         std::vector<ref::ResizeAxisPlan> plans;
         for (size_t d = 0; d < r; ++d)
@@ -307,8 +319,54 @@ public:
     }
 
 private:
+    // In a compiled plan, a float32 NCHW resize over H and W only, nearest or (bi)linear
+    // without antialiasing or cropping, runs the fast 2-D kernel; its per-row and
+    // per-column tables are made here, once per bound shape.
+    void prepare_fast(const ValueInfo& x, const Shape& os) {
+        fast_ = false;
+        if (!for_plan_ || x.dtype != DType::F32 || x.shape.size() != 4) return;
+        if (c_.mode == Mode::Cubic || c_.antialias || c_.coord == Coord::TfCropAndResize) return;
+        if (os[0] != x.shape[0] || os[1] != x.shape[1] || shape_numel(x.shape) == 0 || shape_numel(os) == 0) return;
+        if (x.shape[2] > INT32_MAX || x.shape[3] > INT32_MAX) return;
+        for (size_t d = 0; d < 2; ++d)
+            if (!make_plan(c_, x.shape[d], os[d], len_[d], scale_[d], roi_[d], roi_[4 + d]).is_identity()) return;
+        const ref::ResizeAxisPlan ph = make_plan(c_, x.shape[2], os[2], len_[2], scale_[2], roi_[2], roi_[6]);
+        const ref::ResizeAxisPlan pw = make_plan(c_, x.shape[3], os[3], len_[3], scale_[3], roi_[3], roi_[7]);
+        const int64_t taps = c_.mode == Mode::Nearest ? 1 : 2;
+        if (ph.taps != taps || pw.taps != taps) return;
+        Resize2dPlan& f = fast_plan_;
+        f = Resize2dPlan{};
+        f.linear = taps == 2;
+        f.planes = x.shape[0] * x.shape[1];
+        f.ih = x.shape[2];
+        f.iw = x.shape[3];
+        f.oh = os[2];
+        f.ow = os[3];
+        auto fill = [&](const ref::ResizeAxisPlan& p, std::vector<int32_t>& i0, std::vector<int32_t>& i1,
+                        std::vector<float>& w0, std::vector<float>& w1) {
+            for (int64_t j = 0; j < p.out_size; ++j) {
+                const size_t t = size_t(j * taps);
+                i0.push_back(int32_t(p.index[t]));
+                w0.push_back(p.weight[t]);
+                if (taps == 2) {
+                    i1.push_back(int32_t(p.index[t + 1]));
+                    w1.push_back(p.weight[t + 1]);
+                }
+            }
+        };
+        fill(ph, f.y0, f.y1, f.wy0, f.wy1);
+        fill(pw, f.x0, f.x1, f.wx0, f.wx1);
+        fast_in_ = x.shape;
+        fast_ = true;
+    }
+
     bool upsample_;
     int64_t opset_;
+    bool for_plan_;
+    ThreadPool* pool_;
+    bool fast_ = false;
+    Shape fast_in_;
+    Resize2dPlan fast_plan_;
     ResizeConfig c_;
     std::vector<float> scales_attr_;
     std::vector<double> scale_, len_, roi_;

@@ -1,0 +1,23 @@
+// Between the resize driver (resize_f32.cpp) and its per-ISA row kernels.
+#pragma once
+#include <cstdint>
+
+namespace edgecnn::resize_detail {
+
+struct RowFns {
+    // dst[j] = src[x0[j]] * w0[j] + src[x1[j]] * w1[j]
+    void (*hlinear)(const float* src, const int32_t* x0, const int32_t* x1, const float* w0, const float* w1,
+                    float* dst, int64_t n);
+    // dst[j] = a[j] * wa + b[j] * wb
+    void (*vblend)(const float* a, const float* b, float wa, float wb, float* dst, int64_t n);
+    // dst[j] = src[x0[j]]
+    void (*hnearest)(const float* src, const int32_t* x0, float* dst, int64_t n);
+};
+
+RowFns row_fns_portable();
+#if defined(__x86_64__) || defined(_M_X64)
+RowFns row_fns_avx2();
+RowFns row_fns_avx512();
+#endif
+
+}  // namespace edgecnn::resize_detail
