@@ -291,3 +291,37 @@ TEST(FastPath, ElementwiseBroadcastsMatchReference) {
         EXPECT_LT(compare_fast_to_reference(g, in, 2), 1e-5) << shape_str(sa) << " with " << shape_str(sb);
     }
 }
+
+// 3x3 stride-1 convolutions with >= 32 channels take Winograd F(4,3): partial tiles at
+// odd sizes, both paddings, residual and activation, batch 2, channels off the vector width.
+TEST(FastPath, WinogradMatchesReference) {
+    std::mt19937 rng(13);
+    struct Case {
+        int64_t n, cin, cout, h, w, pad;
+        bool residual;
+    };
+    const Case cases[] = {{1, 32, 32, 4, 4, 1, false}, {2, 33, 47, 7, 5, 1, true}, {1, 64, 40, 13, 11, 0, false},
+                          {1, 48, 33, 9, 17, 1, true}};
+    for (const Case& c : cases) {
+        Builder b;
+        ValueId x = b.input("x", {c.n, c.cin, c.h, c.w});
+        ValueId w = b.constant("w", random_tensor({c.cout, c.cin, 3, 3}, rng, 0.2f));
+        ValueId bias = b.constant("b", random_tensor({c.cout}, rng));
+        std::map<std::string, Attribute> attrs = {{"pads", ints({c.pad, c.pad, c.pad, c.pad})}};
+        ValueId y = b.node("Conv", {x, w, bias}, attrs);
+        if (c.residual) {
+            ValueId w2 = b.constant("w2", random_tensor({c.cout, c.cin, 3, 3}, rng, 0.2f));
+            y = b.node("Add", {y, b.node("Conv", {x, w2}, attrs)});
+        }
+        y = b.node("Relu", {y});
+        auto g = b.finish({y});
+        NamedTensors in = {{"x", random_tensor({c.n, c.cin, c.h, c.w}, rng)}};
+        const Plan* plan = nullptr;
+        std::shared_ptr<Session> keep;
+        EXPECT_LT(compare_fast_to_reference(g, in, 2, &plan, &keep), 2e-5) << "cin " << c.cin << " cout " << c.cout;
+        ASSERT_NE(plan, nullptr);
+        bool used = false;
+        for (const auto& k : plan->kernels()) used = used || k->kernel_name().rfind("winograd", 0) == 0;
+        EXPECT_TRUE(used) << "cin " << c.cin << " cout " << c.cout;
+    }
+}

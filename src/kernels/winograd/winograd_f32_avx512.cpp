@@ -1,0 +1,10 @@
+// Winograd F(4,3) transforms compiled for AVX-512 (see winograd_f32_kernel.inl).
+#define WINOGRAD_NS avx512
+#include "kernels/winograd/winograd_f32_kernel.inl"
+
+namespace edgecnn::winograd_detail {
+void run_avx512(const WinogradParams& p, const float* x, const WinogradF43Weights& wt, float* y, const float* residual,
+                const ActivationParams& act, float* workspace, ThreadPool* pool) {
+    avx512::run(p, x, wt, y, residual, act, workspace, pool);
+}
+}  // namespace edgecnn::winograd_detail
