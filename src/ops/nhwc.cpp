@@ -19,6 +19,7 @@
 #include "kernels/activation.hpp"
 #include "kernels/depthwise/dwconv_f32.hpp"
 #include "kernels/gemm/gemm_f32.hpp"
+#include "kernels/pool/pool_nhwc_f32.hpp"
 #include "kernels/winograd/winograd_f32.hpp"
 #include "ops/op.hpp"
 
@@ -182,7 +183,7 @@ private:
         // 3x3 stride-1 convolutions with enough channels that the transforms amortize:
         // Winograd F(4,3) (2.25x fewer multiplies; its extra rounding stays ~1e-6 relative).
         bool winograd = group_ == 1 && kh_ == 3 && kw_ == 3 && strides_[0] == 1 && strides_[1] == 1 &&
-                        dilations_[0] == 1 && dilations_[1] == 1 && cin_ >= 32 && cout_ >= 32 && oh_ >= 4 &&
+                        dilations_[0] == 1 && dilations_[1] == 1 && cin_ >= 16 && cout_ >= 16 && oh_ >= 4 &&
                         ow_ >= 4 && !std::getenv("EDGECNN_NO_WINOGRAD");
         if (winograd) {
             path_ = Path::Winograd;
@@ -212,6 +213,7 @@ private:
         }
         const int64_t cg = cin_ / group_, og = cout_ / group_;
         const int64_t k = int64_t(taps_.size()) * cg;
+        full_rows_ = group_ == 1 && dilations_[1] == 1 && int64_t(taps_.size()) == kh_ * kw_;
         // Weights per group as [og, k] with k ordered (tap, channel) to match im2col.
         std::vector<float> wk(static_cast<size_t>(og * k));
         for (int64_t g = 0; g < group_; ++g) {
@@ -243,6 +245,22 @@ private:
             float* dst = workspace_ + row * k;
             const int64_t y0 = oy * strides_[0] - pads_[0], x0 = ox * strides_[1] - pads_[1];
             const float* img = x + b * h_ * w_in_ * cin_ + c0;
+            if (full_rows_ && x0 >= 0 && x0 + kw_ <= w_in_) {
+                // Whole kernel rows are contiguous in NHWC (group 1, no horizontal dilation):
+                // one copy of kw*cin floats per row instead of kw small copies.
+                const int64_t row_len = kw_ * cin_;
+                for (int64_t ky = 0; ky < kh_; ++ky) {
+                    int64_t iy = y0 + ky * dilations_[0];
+                    if (iy < 0 || iy >= h_) {
+                        for (int64_t c = 0; c < row_len; ++c) dst[c] = 0.f;
+                    } else {
+                        const float* src = img + (iy * w_in_ + x0) * cin_;
+                        for (int64_t c = 0; c < row_len; ++c) dst[c] = src[c];
+                    }
+                    dst += row_len;
+                }
+                return;
+            }
             for (const auto& [ky, kx] : taps_) {
                 int64_t iy = y0 + ky * dilations_[0];
                 int64_t ix = x0 + kx * dilations_[1];
@@ -286,10 +304,11 @@ private:
     std::vector<float> bias_;
     std::vector<std::pair<int64_t, int64_t>> taps_;
     int64_t chunk_rows_ = 0, workspace_floats_ = 0;
+    bool full_rows_ = false;  // every tap kept, rows contiguous: im2col copies whole kernel rows
     float* workspace_ = nullptr;
 };
 
-// Max/average pooling on NHWC, vectorizable over channels.
+// Max/average pooling on NHWC (src/kernels/pool).
 class PoolNhwc final : public OpKernel {
 public:
     PoolNhwc(const OpAttrs& a, bool is_max) : is_max_(is_max), pool_(a.pool()) {
@@ -307,44 +326,18 @@ public:
         out[0].shape = {x[0], out_hw_[0], out_hw_[1], x[3]};
         return true;
     }
-    std::string kernel_name() const override { return is_max_ ? "maxpool_nhwc" : "avgpool_nhwc"; }
+    std::string kernel_name() const override { return is_max_ ? "maxpool_f32_nhwc" : "avgpool_f32_nhwc"; }
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
         const Shape& xs = in[0]->shape();
-        const int64_t n = xs[0], h = xs[1], w = xs[2], c = xs[3];
-        const int64_t oh = out_hw_[0], ow = out_hw_[1];
-        const float* x = in[0]->data<float>();
-        float* y = out[0]->data<float>();
-        auto row = [&](int64_t t) {
-            int64_t b = t / oh, oy = t % oh;
-            for (int64_t ox = 0; ox < ow; ++ox) {
-                float* dst = y + ((b * oh + oy) * ow + ox) * c;
-                for (int64_t ch = 0; ch < c; ++ch) dst[ch] = is_max_ ? -std::numeric_limits<float>::infinity() : 0.f;
-                int64_t count = 0;
-                for (int64_t ky = 0; ky < kernel_[0]; ++ky) {
-                    int64_t iy = oy * strides_[0] - pads_[0] + ky * dilations_[0];
-                    for (int64_t kx = 0; kx < kernel_[1]; ++kx) {
-                        int64_t ix = ox * strides_[1] - pads_[1] + kx * dilations_[1];
-                        if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-                            // Padding counts for count_include_pad only inside the padded input.
-                            if (!is_max_ && count_include_pad_ && iy < h + pads_[2] && ix < w + pads_[3]) ++count;
-                            continue;
-                        }
-                        ++count;
-                        const float* src = x + ((b * h + iy) * w + ix) * c;
-                        if (is_max_)
-                            for (int64_t ch = 0; ch < c; ++ch) dst[ch] = std::max(dst[ch], src[ch]);
-                        else
-                            for (int64_t ch = 0; ch < c; ++ch) dst[ch] += src[ch];
-                    }
-                }
-                if (!is_max_) {
-                    float inv = count > 0 ? 1.f / float(count) : 0.f;
-                    for (int64_t ch = 0; ch < c; ++ch) dst[ch] *= inv;
-                }
-            }
-        };
-        if (pool_) pool_->parallel_for(n * oh, row);
-        else for (int64_t t = 0; t < n * oh; ++t) row(t);
+        PoolNhwcParams p;
+        p.n = xs[0], p.h = xs[1], p.w = xs[2], p.c = xs[3];
+        p.kh = kernel_[0], p.kw = kernel_[1];
+        p.stride_h = strides_[0], p.stride_w = strides_[1];
+        p.dil_h = dilations_[0], p.dil_w = dilations_[1];
+        p.pad_t = pads_[0], p.pad_l = pads_[1], p.pad_b = pads_[2], p.pad_r = pads_[3];
+        p.out_h = out_hw_[0], p.out_w = out_hw_[1];
+        if (is_max_) maxpool_f32_nhwc(p, in[0]->data<float>(), out[0]->data<float>(), pool_);
+        else avgpool_f32_nhwc(p, in[0]->data<float>(), out[0]->data<float>(), count_include_pad_, pool_);
     }
 
 private:
@@ -356,7 +349,7 @@ private:
 
 class GlobalPoolNhwc final : public OpKernel {
 public:
-    GlobalPoolNhwc(const OpAttrs&, bool is_max) : is_max_(is_max) {}
+    GlobalPoolNhwc(const OpAttrs& a, bool is_max) : is_max_(is_max), pool_(a.pool()) {}
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
         const Shape& x = in[0].shape;
         if (x.size() != 4 || in[0].dtype != DType::F32) fail("global pooling input must be 4-D float32");
@@ -364,28 +357,16 @@ public:
         out[0].shape = {x[0], 1, 1, x[3]};
         return true;
     }
-    std::string kernel_name() const override { return is_max_ ? "global_maxpool_nhwc" : "global_avgpool_nhwc"; }
+    std::string kernel_name() const override { return is_max_ ? "global_maxpool_f32_nhwc" : "global_avgpool_f32_nhwc"; }
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
         const Shape& xs = in[0]->shape();
-        const int64_t n = xs[0], hw = xs[1] * xs[2], c = xs[3];
-        const float* x = in[0]->data<float>();
-        float* y = out[0]->data<float>();
-        for (int64_t b = 0; b < n; ++b) {
-            float* dst = y + b * c;
-            const float* src = x + b * hw * c;
-            for (int64_t ch = 0; ch < c; ++ch) dst[ch] = is_max_ ? -std::numeric_limits<float>::infinity() : 0.f;
-            for (int64_t p = 0; p < hw; ++p, src += c)
-                if (is_max_)
-                    for (int64_t ch = 0; ch < c; ++ch) dst[ch] = std::max(dst[ch], src[ch]);
-                else
-                    for (int64_t ch = 0; ch < c; ++ch) dst[ch] += src[ch];
-            if (!is_max_)
-                for (int64_t ch = 0; ch < c; ++ch) dst[ch] /= float(hw);
-        }
+        if (is_max_) global_maxpool_f32_nhwc(xs[0], xs[1] * xs[2], xs[3], in[0]->data<float>(), out[0]->data<float>(), pool_);
+        else global_avgpool_f32_nhwc(xs[0], xs[1] * xs[2], xs[3], in[0]->data<float>(), out[0]->data<float>(), pool_);
     }
 
 private:
     bool is_max_;
+    ThreadPool* pool_;
 };
 
 }  // namespace
