@@ -18,6 +18,7 @@
 #include "base/thread_pool.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/depthwise/dwconv_f32.hpp"
+#include "kernels/eltwise/eltwise_f32.hpp"
 #include "kernels/gemm/gemm_f32.hpp"
 #include "kernels/pool/pool_nhwc_f32.hpp"
 #include "kernels/winograd/winograd_f32.hpp"
@@ -92,6 +93,7 @@ public:
         int64_t bytes = int64_t(dw_.weights.size() + dw_.bias.size() + bias_.size()) * 4 + int64_t(packed_.bytes());
         for (const auto& p : group_packed_) bytes += int64_t(p.bytes());
         bytes += wino_.bytes();
+        for (const auto& p : tap_packed_) bytes += int64_t(p.bytes());
         return bytes;
     }
     int64_t workspace_bytes() const override { return workspace_floats_ * 4; }
@@ -103,6 +105,7 @@ public:
             case Path::Pointwise: return "gemm_f32_" + isa + " (1x1)";
             case Path::Im2col: return "im2col+gemm_f32_" + isa;
             case Path::Winograd: return "winograd_f43_" + isa;
+            case Path::Zoned: return "zoned_taps+gemm_f32_" + isa;
         }
         return "?";
     }
@@ -119,6 +122,10 @@ public:
             } else {
                 dwconv_f32_nhwc(dw_params_, x, dw_, y, act_, pool_);
             }
+            return;
+        }
+        if (path_ == Path::Zoned) {
+            run_zoned(x, y, r);
             return;
         }
         if (path_ == Path::Winograd) {
@@ -154,7 +161,7 @@ public:
     }
 
 private:
-    enum class Path { Depthwise, Pointwise, Im2col, Winograd };
+    enum class Path { Depthwise, Pointwise, Im2col, Winograd, Zoned };
 
     void prepare() {
         if (prepared_) return;
@@ -192,6 +199,7 @@ private:
             workspace_floats_ = winograd_f43_workspace_bytes(wino_params_, pool_ ? pool_->size() : 1) / 4;
             return;
         }
+        if (plan_zones()) return;
         path_ = Path::Im2col;
         // Taps that read only padding for every output pixel contribute nothing: drop them
         // (dilated convolutions on small maps, e.g. DeepLab's ASPP, are mostly such taps).
@@ -229,6 +237,102 @@ private:
         chunk_rows_ = std::max<int64_t>(64, (int64_t(4) << 20) / std::max<int64_t>(1, k * 4));
         chunk_rows_ = std::min(chunk_rows_, m);
         workspace_floats_ = chunk_rows_ * k;
+    }
+
+    // Dilated convolutions on maps not much larger than their reach (DeepLab's ASPP:
+    // dilation 12/24/36 on 33x33) spend most taps on padding, and which taps do depends on
+    // the output position. The output splits into rectangular zones (row bands x column
+    // bands) with one set of in-image taps each; a zone gathers its pixels per tap and
+    // accumulates one GEMM per tap, so padding is never multiplied.
+    struct Band {
+        int64_t begin, end;
+        std::vector<int64_t> taps;  // valid ky (row bands) or kx (column bands)
+    };
+    static std::vector<Band> bands(int64_t out, int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil) {
+        std::vector<Band> result;
+        for (int64_t o = 0; o < out; ++o) {
+            std::vector<int64_t> valid;
+            for (int64_t t = 0; t < k; ++t) {
+                int64_t i = o * stride - pad + t * dil;
+                if (i >= 0 && i < in) valid.push_back(t);
+            }
+            if (!result.empty() && result.back().taps == valid) result.back().end = o + 1;
+            else result.push_back({o, o + 1, valid});
+        }
+        return result;
+    }
+
+    bool plan_zones() {
+        if (group_ != 1 || (kh_ == 1 && kw_ == 1)) return false;
+        row_bands_ = bands(oh_, h_, kh_, strides_[0], pads_[0], dilations_[0]);
+        col_bands_ = bands(ow_, w_in_, kw_, strides_[1], pads_[1], dilations_[1]);
+        int64_t useful = 0;
+        for (const Band& r : row_bands_)
+            for (const Band& c : col_bands_)
+                useful += (r.end - r.begin) * (c.end - c.begin) * int64_t(r.taps.size() * c.taps.size());
+        // Worth it only when a large share of the taps would multiply padding.
+        if (double(useful) > 0.75 * double(oh_ * ow_ * kh_ * kw_)) return false;
+        path_ = Path::Zoned;
+        const float* w = w_->data<float>();
+        std::vector<float> wt(static_cast<size_t>(cout_ * cin_));
+        tap_packed_.resize(size_t(kh_ * kw_));
+        for (int64_t ky = 0; ky < kh_; ++ky)
+            for (int64_t kx = 0; kx < kw_; ++kx) {
+                for (int64_t o = 0; o < cout_; ++o)
+                    for (int64_t c = 0; c < cin_; ++c) wt[size_t(o * cin_ + c)] = w[((o * cin_ + c) * kh_ + ky) * kw_ + kx];
+                tap_packed_[size_t(ky * kw_ + kx)] = pack_gemm_b_f32(wt.data(), cin_, cout_, cin_, true);
+            }
+        int64_t max_zone = 0;
+        for (const Band& r : row_bands_)
+            for (const Band& c : col_bands_) max_zone = std::max(max_zone, (r.end - r.begin) * (c.end - c.begin));
+        workspace_floats_ = max_zone * (cin_ + cout_);
+        return true;
+    }
+
+    void run_zoned(const float* x, float* y, const float* r) const {
+        float* a = workspace_;
+        for (int64_t b = 0; b < n_; ++b)
+            for (const Band& rb : row_bands_)
+                for (const Band& cb : col_bands_) {
+                    const int64_t zw = cb.end - cb.begin, mz = (rb.end - rb.begin) * zw;
+                    const int64_t off = ((b * oh_ + rb.begin) * ow_ + cb.begin) * cout_;
+                    // A zone spanning whole output rows is contiguous in y: the GEMMs write
+                    // there directly, with bias, residual and activation in their epilogues.
+                    const bool direct = zw == ow_;
+                    float* c = direct ? y + off : workspace_ + mz * cin_;
+                    const int64_t ntaps = int64_t(rb.taps.size() * cb.taps.size());
+                    int64_t done = 0;
+                    for (int64_t ky : rb.taps)
+                        for (int64_t kx : cb.taps) {
+                            for (int64_t oy = rb.begin; oy < rb.end; ++oy)
+                                for (int64_t ox = cb.begin; ox < cb.end; ++ox) {
+                                    int64_t iy = oy * strides_[0] - pads_[0] + ky * dilations_[0];
+                                    int64_t ix = ox * strides_[1] - pads_[1] + kx * dilations_[1];
+                                    const float* src = x + ((b * h_ + iy) * w_in_ + ix) * cin_;
+                                    std::memcpy(a + ((oy - rb.begin) * zw + (ox - cb.begin)) * cin_, src, size_t(cin_) * 4);
+                                }
+                            GemmEpilogue ep;
+                            ep.ld_residual = cout_;
+                            if (done == 0) {
+                                ep.bias = bias_.empty() ? nullptr : bias_.data();
+                                if (direct && r) ep.residual = r + off;
+                            } else {
+                                ep.residual = c;
+                            }
+                            if (direct && done == ntaps - 1) ep.act = act_;
+                            gemm_f32(mz, a, cin_, tap_packed_[size_t(ky * kw_ + kx)], c, cout_, ep, pool_);
+                            ++done;
+                        }
+                    if (direct && ntaps > 0) continue;
+                    for (int64_t oy = rb.begin; oy < rb.end; ++oy) {
+                        const int64_t o = ((b * oh_ + oy) * ow_ + cb.begin) * cout_;
+                        float* src = c + (oy - rb.begin) * zw * cout_;
+                        if (ntaps == 0)  // every tap in padding: bias only
+                            for (int64_t i = 0; i < zw * cout_; ++i) src[i] = bias_.empty() ? 0.f : bias_[size_t(i % cout_)];
+                        if (r) binary_same_f32(BinaryOp::Add, src, r + o, y + o, zw * cout_, act_, nullptr);
+                        else activation_f32(src, y + o, zw * cout_, act_, nullptr);
+                    }
+                }
     }
 
     // Rows [m0, m0+mc) of the im2col matrix for channels [c0, c0+cg): row = output pixel,
@@ -303,6 +407,8 @@ private:
     WinogradParams wino_params_;
     std::vector<float> bias_;
     std::vector<std::pair<int64_t, int64_t>> taps_;
+    std::vector<Band> row_bands_, col_bands_;
+    std::vector<PackedGemmB> tap_packed_;  // zoned path: one [Cin, Cout] panel set per tap
     int64_t chunk_rows_ = 0, workspace_floats_ = 0;
     bool full_rows_ = false;  // every tap kept, rows contiguous: im2col copies whole kernel rows
     float* workspace_ = nullptr;

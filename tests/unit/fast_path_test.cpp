@@ -132,6 +132,8 @@ TEST(FastPath, RandomConvolutionsMatchReference) {
         {1, 8, 16, 5, 5, 3, 1, 12, 12, 1, "none", false},    // dilation far beyond the map
         {1, 32, 16, 10, 10, 1, 2, 0, 1, 1, "leakyrelu", false},  // strided 1x1
         {2, 1, 8, 6, 9, 3, 1, 1, 1, 1, "tanh", false},       // one input channel
+        {2, 16, 24, 9, 11, 3, 1, 6, 6, 1, "relu", true},     // zoned taps (dilation ~ map size) + residual
+        {1, 12, 20, 7, 7, 3, 1, 5, 5, 1, "hardswish", false},  // zoned taps, partial-width zones
     };
     for (const Case& c : cases) {
         for (int threads : {1, 2}) {
