@@ -12,7 +12,20 @@
 
 namespace edgecnn {
 namespace resize_detail {
-RowFns row_fns_portable() { return make_row_fns(); }
+namespace {
+// One-lane vectors: the portable path.
+struct VecScalar {
+    using V = float;
+    static constexpr int kN = 1;
+    static V load(const float* p) { return *p; }
+    static void store(float* p, V v) { *p = v; }
+    static V set1(float a) { return a; }
+    static V mul(V a, V b) { return a * b; }
+    static V fmadd(V a, V b, V c) { return a * b + c; }
+    static V gather(const float* base, const int32_t* idx) { return base[*idx]; }
+};
+}  // namespace
+RowFns row_fns_portable() { return make_row_fns<VecScalar>(); }
 }  // namespace resize_detail
 
 namespace {
