@@ -110,6 +110,42 @@ bool is_elementwise(const Node& n) {
     return (n.domain.empty() || n.domain == "ai.onnx") && ops.count(n.op_type);
 }
 
+// Pad(Transpose(a, perm)) = Transpose(Pad(a, pads'), perm) with pads' the pads permuted
+// back: every Pad mode commutes with a permutation of the axes.
+bool push_through_pad(Graph& g, Node& c, ValueId a, const std::vector<int64_t>& perm, std::vector<Node>& added) {
+    const size_t r = perm.size();
+    if (c.outputs.size() != 1 || !static_shape(g, c.outputs[0])) return false;
+    if (c.inputs.size() > 3 && c.inputs[3] != kNoValue) return false;  // opset-18 axes
+    std::vector<int64_t> pads;
+    bool from_attr = c.inputs.size() < 2 || c.inputs[1] == kNoValue;
+    if (from_attr) {
+        const Attribute* at = c.attr("pads");
+        if (!at) return false;
+        pads = at->ints;
+    } else {
+        const Tensor* t = constant_of(g, c.inputs[1]);
+        if (!t || t->dtype() != DType::I64) return false;
+        pads = t->to_i64();
+    }
+    if (pads.size() != 2 * r) return false;
+    std::vector<int64_t> permuted_pads(2 * r);
+    for (size_t i = 0; i < r; ++i) {
+        permuted_pads[size_t(perm[i])] = pads[i];
+        permuted_pads[r + size_t(perm[i])] = pads[r + i];
+    }
+    if (from_attr) c.attrs["pads"] = ints_attr(permuted_pads);
+    else
+        c.inputs[1] = add_constant(g, g.value(c.inputs[1]).name + "/nhwc",
+                                   Tensor::from_vector<int64_t>(permuted_pads, {int64_t(2 * r)}));
+    ValueId out = c.outputs[0];
+    Shape oshape = *static_shape(g, out);
+    ValueId nout = add_intermediate(g, g.value(out).name + "/nhwc", g.value(out).dtype, permuted(oshape, inverse(perm)));
+    c.inputs[0] = a;
+    c.outputs[0] = nout;
+    added.push_back(make_transpose(c.name + "/post", nout, out, perm));
+    return true;
+}
+
 }  // namespace
 
 int convert_to_nhwc(Graph& g) {
@@ -232,6 +268,10 @@ int sink_transposes(Graph& g) {
                 Node& c = g.nodes[u.node];
                 bool elementwise = is_elementwise(c);
                 bool concat = is_op(c, "Concat");
+                if (is_op(c, "Pad") && u.input == 0 && push_through_pad(g, c, a, perm, added)) {
+                    changed = true;
+                    break;
+                }
                 if (!elementwise && !concat) continue;
                 if (c.outputs.size() != 1 || !static_shape(g, c.outputs[0])) continue;
                 // Every other input must be a constant (transposed here) or the output of
@@ -252,7 +292,7 @@ int sink_transposes(Graph& g) {
                         continue;
                     }
                     const Tensor* k = constant_of(g, v);
-                    if (!k || concat) {
+                    if (!k || (concat && k->rank() != perm.size())) {
                         ok = false;
                         break;
                     }
