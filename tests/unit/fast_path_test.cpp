@@ -327,3 +327,27 @@ TEST(FastPath, WinogradMatchesReference) {
         EXPECT_TRUE(used) << "cin " << c.cin << " cout " << c.cout;
     }
 }
+
+// BlazeFace pads channels with Pad or with Concat(x, zeros): both let the layout
+// conversions through, so they still cancel between NHWC layers.
+TEST(FastPath, TransposesSinkThroughPadAndConstantConcat) {
+    std::mt19937 rng(17);
+    Builder b;
+    ValueId x = b.input("x", {1, 8, 6, 6});
+    ValueId w1 = b.constant("w1", random_tensor({8, 8, 1, 1}, rng, 0.3f));
+    ValueId y = b.node("Conv", {x, w1});
+    ValueId padded = b.node("Pad", {y, b.constant("pads", Tensor::from_vector<int64_t>({0, 0, 0, 0, 0, 4, 0, 0}, {8}))});
+    ValueId zeros = b.constant("zeros", Tensor(DType::F32, {1, 4, 6, 6}));
+    ValueId cat = b.node("Concat", {padded, zeros}, {{"axis", integer(1)}});
+    ValueId w2 = b.constant("w2", random_tensor({6, 16, 3, 3}, rng, 0.3f));
+    ValueId out = b.node("Conv", {cat, w2}, {{"pads", ints({1, 1, 1, 1})}});
+    auto g = b.finish({out});
+    NamedTensors in = {{"x", random_tensor({1, 8, 6, 6}, rng)}};
+    const Plan* plan = nullptr;
+    std::shared_ptr<Session> keep;
+    EXPECT_LT(compare_fast_to_reference(g, in, 1, &plan, &keep), 1e-5);
+    ASSERT_NE(plan, nullptr);
+    int transposes = 0;
+    for (const Node& n : plan->graph().nodes) transposes += n.op_type == "Transpose";
+    EXPECT_EQ(transposes, 2);
+}
