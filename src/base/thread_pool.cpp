@@ -1,5 +1,10 @@
 #include "base/thread_pool.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -17,9 +22,22 @@ inline void cpu_relax() {
 // How long an idle worker keeps polling before it sleeps: long enough to bridge the gap
 // between two layers, short enough that an idle session costs nothing measurable.
 constexpr int kSpinIterations = 20000;
+
+inline int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// EDGECNN_POOL_ADAPTIVE=0 turns the contention fallback off (for A/B measurements).
+ThreadPool::Tuning tuning_from_env(ThreadPool::Tuning t) {
+    if (const char* v = std::getenv("EDGECNN_POOL_ADAPTIVE"); v && std::strcmp(v, "0") == 0) t.adaptive = false;
+    return t;
+}
 }  // namespace
 
-ThreadPool::ThreadPool(int num_threads) {
+ThreadPool::ThreadPool(int num_threads, const Tuning& tuning)
+    : tuning_(tuning_from_env(tuning)), backoff_ns_(tuning.min_backoff_ns) {
     for (int i = 1; i < num_threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -30,28 +48,59 @@ ThreadPool::~ThreadPool() {
     for (auto& w : workers_) w.join();
 }
 
+bool ThreadPool::running_inline() const {
+    return tuning_.adaptive && now_ns() < inline_until_ns_.load(std::memory_order_relaxed);
+}
+
 void ThreadPool::wake_sleepers() {
     std::lock_guard<std::mutex> lock(sleep_mu_);
     cv_.notify_all();
 }
 
-void ThreadPool::work_on_job(uint32_t gen) {
+int64_t ThreadPool::work_on_job(uint32_t gen) {
+    int64_t ran = 0;
     for (;;) {
         uint64_t v = next_.load(std::memory_order_acquire);
-        if (uint32_t(v >> 32) != gen) return;
+        if (uint32_t(v >> 32) != gen) return ran;
         int64_t n = n_.load(std::memory_order_relaxed);
-        if (int64_t(v & 0xffffffffu) >= n) return;
+        if (int64_t(v & 0xffffffffu) >= n) return ran;
         if (!next_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) continue;
         // The caller cannot start another job before this task is counted done, so the
         // job description read here belongs to `gen`.
         fn_(ctx_, int64_t(v & 0xffffffffu));
+        ++ran;
         done_.fetch_add(1, std::memory_order_acq_rel);
     }
+}
+
+void ThreadPool::account(int64_t t0, int64_t t1, int64_t t2, int64_t n, int64_t caller_tasks) {
+    // Workers took every task: they clearly helped (and there is no caller timing).
+    if (caller_tasks <= 0) return;
+    win_wall_ns_ += t2 - t0;
+    // What the caller alone would have needed, at its own pace per task.
+    win_serial_ns_ += double(t1 - t0) * double(n) / double(caller_tasks);
+    if (win_wall_ns_ < tuning_.window_ns) return;
+    if (double(win_wall_ns_) > tuning_.max_wall_ratio * win_serial_ns_) {
+        inline_until_ns_.store(t2 + backoff_ns_, std::memory_order_relaxed);
+        fallbacks_.fetch_add(1, std::memory_order_relaxed);
+        backoff_ns_ = std::min(backoff_ns_ * 2, tuning_.max_backoff_ns);
+    } else {
+        backoff_ns_ = tuning_.min_backoff_ns;
+    }
+    win_wall_ns_ = 0;
+    win_serial_ns_ = 0;
 }
 
 void ThreadPool::run(int64_t n, TaskFn fn, void* ctx) {
     std::unique_lock<std::mutex> lock(submit_, std::try_to_lock);
     if (!lock.owns_lock()) {  // another session is using the pool: do our own work inline
+        for (int64_t t = 0; t < n; ++t) fn(ctx, t);
+        return;
+    }
+    const bool adaptive = tuning_.adaptive;
+    const int64_t t0 = adaptive ? now_ns() : 0;
+    if (adaptive && t0 < inline_until_ns_.load(std::memory_order_relaxed)) {
+        // Contended: the workers did not pay off lately; leave them asleep.
         for (int64_t t = 0; t < n; ++t) fn(ctx, t);
         return;
     }
@@ -63,8 +112,10 @@ void ThreadPool::run(int64_t n, TaskFn fn, void* ctx) {
     next_.store(uint64_t(gen) << 32, std::memory_order_release);
     generation_.store(gen);
     if (sleepers_.load() > 0) wake_sleepers();
-    work_on_job(gen);
+    const int64_t mine = work_on_job(gen);
+    const int64_t t1 = adaptive ? now_ns() : 0;
     while (done_.load(std::memory_order_acquire) < n) cpu_relax();
+    if (adaptive) account(t0, t1, now_ns(), n, mine);
 }
 
 void ThreadPool::worker_loop() {

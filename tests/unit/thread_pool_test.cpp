@@ -49,6 +49,100 @@ TEST(ThreadPool, IdlePoolUsesAlmostNoCpu) {
     EXPECT_LT(cpu_us, 0.05e6) << "idle pool used " << cpu_us / 1e4 << "% of a core";
 }
 
+namespace {
+// Busy-waits for `us` microseconds (a task with a known cost).
+void spin_for_us(int us) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+    while (std::chrono::steady_clock::now() < end) {
+    }
+}
+}  // namespace
+
+// A worker that stalls while holding a task (as when the OS preempts it for a busy process
+// on its core) makes parallel jobs slower than the caller alone: the pool must notice,
+// run jobs inline on the caller for the back-off period, and probe the workers again after.
+TEST(ThreadPool, FallsBackToInlineWhenWorkersStallAndProbesAgain) {
+    ThreadPool::Tuning tuning;
+    tuning.window_ns = 1'000'000;
+    tuning.min_backoff_ns = 30'000'000;
+    tuning.max_backoff_ns = 30'000'000;
+    ThreadPool pool(2, tuning);
+    const auto caller = std::this_thread::get_id();
+    std::atomic<bool> stall{true};
+    std::atomic<int64_t> worker_tasks{0};
+    auto job = [&](int64_t) {
+        if (std::this_thread::get_id() != caller) {
+            worker_tasks++;
+            if (stall.load()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        spin_for_us(10);
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!pool.running_inline() && std::chrono::steady_clock::now() < deadline) pool.parallel_for(8, job);
+    ASSERT_TRUE(pool.running_inline()) << "no fallback although the worker stalled every job";
+    EXPECT_GE(pool.fallback_count(), 1);
+
+    // Inline: the worker gets nothing (and results still cover every task exactly once).
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let a claim in flight finish
+    worker_tasks = 0;
+    std::vector<std::atomic<int>> hits(64);
+    int reps = 0;
+    for (; reps < 10 && pool.running_inline(); ++reps) {
+        pool.parallel_for(64, [&](int64_t t) {
+            if (std::this_thread::get_id() != caller) worker_tasks++;
+            hits[size_t(t)]++;
+        });
+    }
+    EXPECT_EQ(worker_tasks.load(), 0);
+    for (auto& h : hits) EXPECT_EQ(h.load(), reps);
+
+    // After the back-off the worker is used again.
+    stall = false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    EXPECT_FALSE(pool.running_inline());
+    worker_tasks = 0;
+    const auto deadline2 = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (worker_tasks.load() == 0 && std::chrono::steady_clock::now() < deadline2) pool.parallel_for(8, job);
+    EXPECT_GT(worker_tasks.load(), 0) << "the pool never went back to using its worker";
+}
+
+// With the fallback off (EDGECNN_POOL_ADAPTIVE=0 does the same) a stalling worker only
+// slows jobs down; the pool never runs them inline.
+TEST(ThreadPool, NonAdaptivePoolNeverFallsBack) {
+    ThreadPool::Tuning tuning;
+    tuning.adaptive = false;
+    tuning.window_ns = 100'000;
+    ThreadPool pool(2, tuning);
+    const auto caller = std::this_thread::get_id();
+    for (int rep = 0; rep < 20; ++rep)
+        pool.parallel_for(4, [&](int64_t) {
+            if (std::this_thread::get_id() != caller) std::this_thread::sleep_for(std::chrono::microseconds(500));
+        });
+    EXPECT_FALSE(pool.running_inline());
+    EXPECT_EQ(pool.fallback_count(), 0);
+}
+
+// Concurrent callers while the pool flips between parallel and inline: every task once.
+TEST(ThreadPool, ConcurrentCallersDuringFallback) {
+    ThreadPool::Tuning tuning;
+    tuning.window_ns = 200'000;
+    tuning.min_backoff_ns = 1'000'000;
+    tuning.max_backoff_ns = 2'000'000;
+    ThreadPool pool(3, tuning);
+    std::atomic<int64_t> total{0};
+    std::vector<std::thread> callers;
+    for (int c = 0; c < 3; ++c)
+        callers.emplace_back([&, c] {
+            for (int rep = 0; rep < 300; ++rep)
+                pool.parallel_for(16, [&](int64_t t) {
+                    if ((t + rep + c) % 7 == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+                    total += t;
+                });
+        });
+    for (auto& t : callers) t.join();
+    EXPECT_EQ(total.load(), 3 * 300 * (15 * 16 / 2));
+}
+
 TEST(CpuFeatures, OverrideClampsToWhatTheCpuHas) {
     Isa best = active_isa();
     set_isa_override(Isa::Scalar);
