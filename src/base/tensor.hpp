@@ -44,6 +44,9 @@ public:
     int64_t numel() const { return numel_; }
     size_t nbytes() const { return size_t(numel_) * dtype_size(dtype_); }
     bool empty() const { return dtype_ == DType::Undefined; }
+    // True when this Tensor is the only holder of its allocation (no copy shares it), so
+    // the memory can be reused without anyone seeing the change.
+    bool sole_owner() const { return data_ && owner_ && owner_.use_count() == 1; }
 
     void* raw() { return data_; }
     const void* raw() const { return data_; }

@@ -291,8 +291,10 @@ std::vector<Tensor> Plan::execute(const std::vector<Tensor>& inputs, const NodeO
     for (size_t k = 0; k < G.inputs.size(); ++k) values_[size_t(G.inputs[k])] = inputs[k];
     for (size_t k = 0; k < outputs_.size(); ++k)
         if (output_is_fresh_[k]) {
+            // Reuse last run's output buffer when the caller has let go of it: a fresh
+            // allocation would fault in new pages every run (22 MB for a 520x520 mask).
             Tensor& t = values_[size_t(outputs_[k])];
-            t = Tensor::uninitialized(t.dtype(), t.shape());
+            if (!t.sole_owner()) t = Tensor::uninitialized(t.dtype(), t.shape());
         }
     if (profile_ && step_ns_.size() != steps_.size()) step_ns_.assign(steps_.size(), 0);
     for (size_t si = 0; si < steps_.size(); ++si) {

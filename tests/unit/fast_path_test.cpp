@@ -351,3 +351,22 @@ TEST(FastPath, TransposesSinkThroughPadAndConstantConcat) {
     for (const Node& n : plan->graph().nodes) transposes += n.op_type == "Transpose";
     EXPECT_EQ(transposes, 2);
 }
+
+// Output buffers are reused only once the caller has dropped them: an output kept from
+// one run is never overwritten by the next.
+TEST(FastPath, KeptOutputsSurviveTheNextRun) {
+    std::mt19937 rng(19);
+    Builder b;
+    ValueId x = b.input("x", {1, 4, 5, 5});
+    ValueId y = b.node("Relu", {b.node("Conv", {x, b.constant("w", random_tensor({3, 4, 3, 3}, rng))})});
+    Session s(b.finish({y}));
+    Tensor first = s.run({{"x", random_tensor({1, 4, 5, 5}, rng)}})[0].second;
+    Tensor copy = first.clone();
+    Tensor second = s.run({{"x", random_tensor({1, 4, 5, 5}, rng)}})[0].second;
+    EXPECT_NE(first.raw(), second.raw());
+    for (int64_t i = 0; i < first.numel(); ++i) ASSERT_EQ(first.data<float>()[i], copy.data<float>()[i]);
+    const void* reused = second.raw();
+    second = Tensor();  // released: the next run may write there again
+    Tensor third = s.run({{"x", random_tensor({1, 4, 5, 5}, rng)}})[0].second;
+    EXPECT_EQ(third.raw(), reused);
+}
