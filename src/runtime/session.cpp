@@ -59,6 +59,29 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
                                  : std::make_shared<ThreadPool>(std::max(1, options_.num_threads));
 }
 
+void Session::bind_shapes(const std::vector<Shape>& input_shapes) {
+    try {
+        // The specialized graph keeps value ids; it also folds Shape/Size of bound values,
+        // so shapes behind shape subgraphs are known too.
+        if (auto sg = specialize_graph(*graph_, input_shapes, kernels_)) {
+            value_shapes_.assign(graph_->values.size(), std::nullopt);
+            for (size_t v = 0; v < sg->values.size() && v < value_shapes_.size(); ++v) {
+                const Value& val = sg->values[v];
+                if (val.constant) value_shapes_[v] = val.constant->shape();
+                else if (val.shape && std::all_of(val.shape->begin(), val.shape->end(), [](const Dim& d) { return d.is_static(); })) {
+                    Shape s;
+                    for (const Dim& d : *val.shape) s.push_back(d.value);
+                    value_shapes_[v] = s;
+                }
+            }
+            return;
+        }
+        prepare(input_shapes);
+    } catch (const Error& e) {
+        throw e.with_prefix(source_prefix());
+    }
+}
+
 int64_t Session::peak_memory_bytes() const {
     if (plan_)
         return plan_->constant_bytes() + plan_->packed_bytes() + plan_->arena_bytes() + plan_->workspace_bytes();

@@ -48,7 +48,7 @@ public:
     // Binds input shapes (graph input order) and propagates shapes and constants without
     // running anything; value_shapes() then tells each value's shape where it is known
     // before run time (for `info`, MAC counts and memory planning).
-    void bind_shapes(const std::vector<Shape>& input_shapes) { prepare(input_shapes); }
+    void bind_shapes(const std::vector<Shape>& input_shapes);
     const std::vector<std::optional<Shape>>& value_shapes() const { return value_shapes_; }
     // Bytes the engine holds for this session at its peak so far: weights (constants),
     // activations and workspaces.
