@@ -189,9 +189,12 @@ private:
         }
         // 3x3 stride-1 convolutions with enough channels that the transforms amortize:
         // Winograd F(4,3) (2.25x fewer multiplies; its extra rounding stays ~1e-6 relative).
+        // Not on maps under 8x8: partial 4x4 tiles waste much of the gain there, while the
+        // transformed weights (4x the originals) would dominate the model's memory
+        // (ResNet's last stage: 512x512 channels on 7x7).
         bool winograd = group_ == 1 && kh_ == 3 && kw_ == 3 && strides_[0] == 1 && strides_[1] == 1 &&
-                        dilations_[0] == 1 && dilations_[1] == 1 && cin_ >= 16 && cout_ >= 16 && oh_ >= 4 &&
-                        ow_ >= 4 && !std::getenv("EDGECNN_NO_WINOGRAD");
+                        dilations_[0] == 1 && dilations_[1] == 1 && cin_ >= 16 && cout_ >= 16 && oh_ >= 8 &&
+                        ow_ >= 8 && !std::getenv("EDGECNN_NO_WINOGRAD");
         if (winograd) {
             path_ = Path::Winograd;
             wino_ = pack_winograd_f43(w, b, cin_, cout_);

@@ -302,7 +302,7 @@ TEST(FastPath, WinogradMatchesReference) {
         int64_t n, cin, cout, h, w, pad;
         bool residual;
     };
-    const Case cases[] = {{1, 32, 32, 4, 4, 1, false}, {2, 33, 47, 7, 5, 1, true}, {1, 64, 40, 13, 11, 0, false},
+    const Case cases[] = {{1, 32, 32, 8, 8, 1, false}, {2, 33, 47, 9, 13, 1, true}, {1, 64, 40, 13, 11, 0, false},
                           {1, 48, 33, 9, 17, 1, true}};
     for (const Case& c : cases) {
         Builder b;
