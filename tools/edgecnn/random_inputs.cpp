@@ -5,13 +5,13 @@
 
 namespace edgecnn::cli {
 
-namespace {
 bool has_input(const Graph& g, const std::string& name) {
     for (ValueId id : g.inputs)
         if (g.value(id).name == name) return true;
     return false;
 }
 
+namespace {
 std::string dim_name(const Dim& d) { return d.param.empty() ? "?" : "'" + d.param + "'"; }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 namespace edgecnn::cli {
 
+bool has_input(const Graph& g, const std::string& name);
 std::map<std::string, Shape> parse_input_shapes(const std::vector<std::string>& specs);
 NamedTensors make_random_inputs(const Graph& g, const std::string& model, const std::map<std::string, Shape>& given,
                                 std::mt19937& rng);
