@@ -74,6 +74,7 @@ T sigmoid(T x) {
 
 class PReluKernel : public OpKernel {
 public:
+    explicit PReluKernel(int64_t opset = 7) : legacy_(opset < 7) {}
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
         if (out.empty()) fail("expects an output");
         require_input(in, 0);
@@ -83,8 +84,11 @@ public:
             fail("input 1 (slope) has type " + dtype_name(in[1].dtype) + " but X has type " + dtype_name(t));
         if (!is_float_type(t) && t != DType::I32 && t != DType::I64 && t != DType::I8 && t != DType::I16)
             fail_unsupported("input of type " + dtype_name(t) + " is not supported");
+        // Before opset 7 a 1-D slope of C values is per channel (axis 1), not numpy-aligned.
+        per_channel_ = legacy_ && in[1].shape.size() == 1 && in[0].shape.size() >= 2 &&
+                       in[1].shape[0] == in[0].shape[1] && in[0].shape[1] != in[0].shape.back();
         // The slope broadcasts to X, never the other way round.
-        if (broadcast_shapes(in[0].shape, in[1].shape) != in[0].shape)
+        if (!per_channel_ && broadcast_shapes(in[0].shape, in[1].shape) != in[0].shape)
             fail("slope of shape " + shape_str(in[1].shape) + " does not broadcast to X of shape " +
                  shape_str(in[0].shape));
         out[0].dtype = t;
@@ -97,6 +101,11 @@ public:
         const bool half = ref::is_half(o.dtype());
         Tensor x = half ? ref::widen_half(*in[0]) : *in[0];
         Tensor s = half ? ref::widen_half(*in[1]) : *in[1];
+        if (per_channel_) {
+            Shape cs(x.rank(), 1);
+            cs[1] = s.numel();
+            s = s.reshaped(cs);
+        }
         Tensor res = half ? Tensor(DType::F32, o.shape()) : o;
         auto p = ref::make_broadcast_plan(o.shape(), {x.shape(), s.shape()});
         ref::dispatch(x.dtype(), ref::SignedTypes{}, [&](auto tag) {
@@ -106,6 +115,10 @@ public:
         });
         if (half) ref::f32_to_half(o.dtype(), res.data<float>(), o.raw(), o.numel());
     }
+
+private:
+    bool legacy_;
+    bool per_channel_ = false;
 };
 
 // ---------------------------------------------------------------- Softmax / LogSoftmax
@@ -316,7 +329,7 @@ void register_activation_ops(OpRegistry& r) {
     }, 20);
     r.add("PRelu", [](const OpAttrs& a) -> std::unique_ptr<OpKernel> {
         ignore_legacy(a);
-        return std::make_unique<PReluKernel>();
+        return std::make_unique<PReluKernel>(a.opset());
     });
     r.add("Softmax", softmax_factory(SoftmaxKernel::Mode::Soft));
     r.add("LogSoftmax", softmax_factory(SoftmaxKernel::Mode::LogSoft));

@@ -67,7 +67,8 @@ int64_t plan_arena(std::vector<Buffer>& buffers) {
 }  // namespace
 
 std::shared_ptr<Graph> specialize_graph(const Graph& g, const std::vector<Shape>& input_shapes,
-                                        const std::vector<std::unique_ptr<OpKernel>>& kernels) {
+                                        const std::vector<std::unique_ptr<OpKernel>>& kernels, bool* complete) {
+    bool all_inferred = true;
     auto sg = std::make_shared<Graph>(g);
     std::vector<ValueInfo> info(g.values.size());
     std::vector<bool> known(g.values.size(), false);
@@ -102,22 +103,28 @@ std::shared_ptr<Graph> specialize_graph(const Graph& g, const std::vector<Shape>
             shape_only.push_back(Tensor::view(info[v].dtype, info[v].shape, nullptr));
             folded[v] = std::shared_ptr<const Tensor>(std::shared_ptr<void>(), &shape_only.back());
         }
-        bool all_const = true;
+        bool all_const = true, inputs_known = true;
         for (size_t i = 0; i < node.inputs.size(); ++i) {
             ValueId id = node.inputs[i];
             if (id == kNoValue) {
                 in[i].present = false;
                 continue;
             }
-            if (!known[size_t(id)]) return nullptr;  // after a node with run-time shapes
+            if (!known[size_t(id)]) inputs_known = false;  // after a node with run-time shapes
             if (!folded[size_t(id)]) all_const = false;
             in[i] = info[size_t(id)];
+        }
+        if (!inputs_known) {
+            if (reads_shape_only) folded[size_t(node.inputs[0])].reset();
+            continue;
         }
         for (size_t o = 0; o < node.outputs.size(); ++o) out[o].present = node.outputs[o] != kNoValue;
         try {
             if (!kernels[n]->infer(in, out)) {
                 if (std::getenv("EDGECNN_DEBUG_PLAN")) std::fprintf(stderr, "plan: %s has run-time shapes\n", node.label().c_str());
-                return nullptr;
+                all_inferred = false;
+                if (!complete) return nullptr;
+                continue;
             }
             if (all_const) {
                 std::vector<const Tensor*> in_t(node.inputs.size(), nullptr);
@@ -147,6 +154,8 @@ std::shared_ptr<Graph> specialize_graph(const Graph& g, const std::vector<Shape>
             known[v] = true;
         }
     }
+    if (complete) *complete = all_inferred;
+    else if (!all_inferred) return nullptr;
     std::vector<Node> kept;
     for (size_t n = 0; n < g.nodes.size(); ++n)
         if (!node_folded[n]) kept.push_back(g.nodes[n]);

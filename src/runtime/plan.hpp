@@ -73,9 +73,13 @@ private:
     int64_t arena_bytes_ = 0, workspace_bytes_ = 0, packed_bytes_ = 0, constant_bytes_ = 0;
 };
 
-// Binds input shapes and folds constants; returns the specialized graph or null when some
-// shape depends on run-time values. `kernels` are the reference kernels of `g`'s nodes.
+// Binds input shapes and folds every node whose inputs are constants (Shape/Size of
+// bound values included); values whose shape is known get it as static dims. `kernels`
+// are the reference kernels of `g`'s nodes; value ids are kept. With `complete` null,
+// returns null when some shape depends on run-time values; otherwise sets *complete and
+// returns the partially specialized graph (what the interpreter runs).
 std::shared_ptr<Graph> specialize_graph(const Graph& g, const std::vector<Shape>& input_shapes,
-                                        const std::vector<std::unique_ptr<OpKernel>>& kernels);
+                                        const std::vector<std::unique_ptr<OpKernel>>& kernels,
+                                        bool* complete = nullptr);
 
 }  // namespace edgecnn

@@ -48,11 +48,6 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
         for (size_t i = 0; problems.size() > 1 && i < problems.size(); ++i) msg += "\n  " + problems[i];
         throw Error(ErrorKind::Unsupported, source_prefix() + msg);
     }
-    last_use_.assign(g.values.size(), -1);
-    for (size_t n = 0; n < g.nodes.size(); ++n)
-        for (ValueId i : g.nodes[n].inputs)
-            if (i != kNoValue) last_use_[size_t(i)] = int32_t(n);
-    for (ValueId o : g.outputs) last_use_[size_t(o)] = int32_t(g.nodes.size());
     for (const Value& v : g.values)
         if (v.constant) constant_bytes_ += int64_t(v.constant->nbytes());
     pool_ = options_.thread_pool ? options_.thread_pool
@@ -61,21 +56,6 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
 
 void Session::bind_shapes(const std::vector<Shape>& input_shapes) {
     try {
-        // The specialized graph keeps value ids; it also folds Shape/Size of bound values,
-        // so shapes behind shape subgraphs are known too.
-        if (auto sg = specialize_graph(*graph_, input_shapes, kernels_)) {
-            value_shapes_.assign(graph_->values.size(), std::nullopt);
-            for (size_t v = 0; v < sg->values.size() && v < value_shapes_.size(); ++v) {
-                const Value& val = sg->values[v];
-                if (val.constant) value_shapes_[v] = val.constant->shape();
-                else if (val.shape && std::all_of(val.shape->begin(), val.shape->end(), [](const Dim& d) { return d.is_static(); })) {
-                    Shape s;
-                    for (const Dim& d : *val.shape) s.push_back(d.value);
-                    value_shapes_[v] = s;
-                }
-            }
-            return;
-        }
         prepare(input_shapes);
     } catch (const Error& e) {
         throw e.with_prefix(source_prefix());
@@ -127,86 +107,37 @@ void Session::check_inputs(const NamedTensors& inputs) const {
         if (!seen[k]) fail("input '" + g.value(g.inputs[k]).name + "' was not given");
 }
 
-// Shape propagation with the bound input shapes: nodes whose inputs are all known
-// constants are evaluated now (this folds Shape→Gather→Concat→Reshape chains), so that
-// run() only evaluates what depends on the input data.
+// Specializes the graph for the bound input shapes as far as they determine it (constant
+// and shape subgraphs folded, known shapes filled in) and makes its reference kernels:
+// what run_interpreted evaluates, and where value_shapes() comes from.
 void Session::prepare(const std::vector<Shape>& input_shapes) {
-    const Graph& g = *graph_;
-    folded_.assign(g.values.size(), nullptr);
-    node_folded_.assign(g.nodes.size(), false);
-    std::vector<ValueInfo> info(g.values.size());
-    std::vector<bool> known(g.values.size(), false);
-    for (size_t v = 0; v < g.values.size(); ++v) {
-        if (g.values[v].constant) {
-            folded_[v] = g.values[v].constant;
-            info[v].dtype = folded_[v]->dtype();
-            info[v].shape = folded_[v]->shape();
-            info[v].data = folded_[v].get();
-            known[v] = true;
+    bool complete = false;
+    interp_graph_ = specialize_graph(*graph_, input_shapes, kernels_, &complete);
+    const Graph& sg = *interp_graph_;
+    value_shapes_.assign(sg.values.size(), std::nullopt);
+    for (size_t v = 0; v < sg.values.size(); ++v) {
+        const Value& val = sg.values[v];
+        if (val.constant) {
+            value_shapes_[v] = val.constant->shape();
+        } else if (val.shape && std::all_of(val.shape->begin(), val.shape->end(), [](const Dim& d) { return d.is_static(); })) {
+            Shape s;
+            for (const Dim& d : *val.shape) s.push_back(d.value);
+            value_shapes_[v] = s;
         }
     }
-    for (size_t k = 0; k < g.inputs.size(); ++k) {
-        size_t v = size_t(g.inputs[k]);
-        info[v].dtype = g.values[v].dtype;
-        info[v].shape = input_shapes[k];
-        known[v] = true;
+    const OpRegistry& reg = OpRegistry::instance();
+    interp_kernels_.clear();
+    for (const Node& node : sg.nodes) {
+        bool internal = node.domain == "edgecnn";
+        OpAttrs attrs(node, sg.opset, &sg);
+        interp_kernels_.push_back(reg.find(internal ? "edgecnn." + node.op_type : node.op_type)->factory(attrs));
     }
-    for (size_t n = 0; n < g.nodes.size(); ++n) {
-        const Node& node = g.nodes[n];
-        std::vector<ValueInfo> in(node.inputs.size()), out(node.outputs.size());
-        bool all_known = true, all_const = true;
-        for (size_t i = 0; i < node.inputs.size(); ++i) {
-            ValueId id = node.inputs[i];
-            if (id == kNoValue) {
-                in[i].present = false;
-                continue;
-            }
-            if (!known[size_t(id)]) all_known = false;
-            if (!folded_[size_t(id)]) all_const = false;
-            in[i] = info[size_t(id)];
-        }
-        if (!all_known) continue;  // shapes here are only known at run time
-        for (size_t o = 0; o < node.outputs.size(); ++o) out[o].present = node.outputs[o] != kNoValue;
-        bool inferred;
-        try {
-            inferred = kernels_[n]->infer(in, out);
-        } catch (const Error& e) {
-            throw node_error(node, e);
-        }
-        if (!inferred) continue;
-        if (all_const) {
-            std::vector<const Tensor*> in_t(node.inputs.size(), nullptr);
-            for (size_t i = 0; i < node.inputs.size(); ++i)
-                if (node.inputs[i] != kNoValue) in_t[i] = folded_[size_t(node.inputs[i])].get();
-            std::vector<Tensor> results(node.outputs.size());
-            std::vector<Tensor*> out_t(node.outputs.size(), nullptr);
-            try {
-                for (size_t o = 0; o < node.outputs.size(); ++o)
-                    if (out[o].present) {
-                        results[o] = Tensor(out[o].dtype, out[o].shape);
-                        out_t[o] = &results[o];
-                    }
-                kernels_[n]->run(in_t, out_t);
-            } catch (const Error& e) {
-                throw node_error(node, e);
-            }
-            node_folded_[n] = true;
-            for (size_t o = 0; o < node.outputs.size(); ++o)
-                if (out[o].present) folded_[size_t(node.outputs[o])] = std::make_shared<const Tensor>(results[o]);
-        }
-        for (size_t o = 0; o < node.outputs.size(); ++o) {
-            if (!out[o].present) continue;
-            size_t v = size_t(node.outputs[o]);
-            info[v] = out[o];
-            info[v].data = folded_[v].get();
-            known[v] = true;
-        }
-    }
-    value_shapes_.assign(g.values.size(), std::nullopt);
-    for (size_t v = 0; v < g.values.size(); ++v)
-        if (known[v]) value_shapes_[v] = info[v].shape;
+    last_use_.assign(sg.values.size(), -1);
+    for (size_t n = 0; n < sg.nodes.size(); ++n)
+        for (ValueId i : sg.nodes[n].inputs)
+            if (i != kNoValue) last_use_[size_t(i)] = int32_t(n);
+    for (ValueId o : sg.outputs) last_use_[size_t(o)] = int32_t(sg.nodes.size());
     prepared_shapes_ = input_shapes;
-    prepared_ = true;
 }
 
 std::string Session::source_prefix() const { return graph_->source.empty() ? "" : graph_->source + ": "; }
@@ -252,50 +183,46 @@ NamedTensors Session::run_unchecked(const NamedTensors& inputs) {
 
 // Node-by-node evaluation for graphs whose shapes depend on run-time values.
 NamedTensors Session::run_interpreted(std::vector<Tensor>& values, const std::vector<Shape>& shapes) {
-    const Graph& g = *graph_;
-    if (!prepared_ || shapes != prepared_shapes_) prepare(shapes);
+    if (!interp_graph_ || shapes != prepared_shapes_) prepare(shapes);
+    const Graph& g = *interp_graph_;
     for (size_t v = 0; v < g.values.size(); ++v)
-        if (folded_[v]) values[v] = *folded_[v];
-
+        if (g.values[v].constant) values[v] = *g.values[v].constant;
     int64_t live_bytes = 0;
-    for (size_t v = 0; v < g.values.size(); ++v)
-        if (!values[v].empty() && !folded_[v]) live_bytes += int64_t(values[v].nbytes());
+    for (ValueId i : g.inputs) live_bytes += int64_t(values[size_t(i)].nbytes());
     std::vector<ValueInfo> in, out;
     std::vector<const Tensor*> in_t;
     std::vector<Tensor*> out_t;
     for (size_t n = 0; n < g.nodes.size(); ++n) {
         const Node& node = g.nodes[n];
-        if (!node_folded_[n]) {
-            in.assign(node.inputs.size(), ValueInfo{});
-            out.assign(node.outputs.size(), ValueInfo{});
-            in_t.assign(node.inputs.size(), nullptr);
-            out_t.assign(node.outputs.size(), nullptr);
-            for (size_t i = 0; i < node.inputs.size(); ++i) {
-                ValueId id = node.inputs[i];
-                if (id == kNoValue) {
-                    in[i].present = false;
-                    continue;
+        in.assign(node.inputs.size(), ValueInfo{});
+        out.assign(node.outputs.size(), ValueInfo{});
+        in_t.assign(node.inputs.size(), nullptr);
+        out_t.assign(node.outputs.size(), nullptr);
+        for (size_t i = 0; i < node.inputs.size(); ++i) {
+            ValueId id = node.inputs[i];
+            if (id == kNoValue) {
+                in[i].present = false;
+                continue;
+            }
+            const Tensor& t = values[size_t(id)];
+            in[i].dtype = t.dtype();
+            in[i].shape = t.shape();
+            in[i].data = &t;
+            in_t[i] = &t;
+        }
+        for (size_t o = 0; o < node.outputs.size(); ++o) out[o].present = node.outputs[o] != kNoValue;
+        try {
+            if (!interp_kernels_[n]->infer(in, out)) fail("could not infer output shapes with all inputs known");
+            for (size_t o = 0; o < node.outputs.size(); ++o)
+                if (out[o].present) {
+                    values[size_t(node.outputs[o])] = Tensor(out[o].dtype, out[o].shape);
+                    out_t[o] = &values[size_t(node.outputs[o])];
+                    live_bytes += int64_t(out_t[o]->nbytes());
                 }
-                const Tensor& t = values[size_t(id)];
-                in[i].dtype = t.dtype();
-                in[i].shape = t.shape();
-                in[i].data = &t;
-                in_t[i] = &t;
-            }
-            for (size_t o = 0; o < node.outputs.size(); ++o) out[o].present = node.outputs[o] != kNoValue;
-            try {
-                if (!kernels_[n]->infer(in, out)) fail("could not infer output shapes with all inputs known");
-                for (size_t o = 0; o < node.outputs.size(); ++o)
-                    if (out[o].present) {
-                        values[size_t(node.outputs[o])] = Tensor(out[o].dtype, out[o].shape);
-                        out_t[o] = &values[size_t(node.outputs[o])];
-                        live_bytes += int64_t(out_t[o]->nbytes());
-                    }
-                peak_activation_bytes_ = std::max(peak_activation_bytes_, live_bytes);
-                kernels_[n]->run(in_t, out_t);
-            } catch (const Error& e) {
-                throw node_error(node, e);
-            }
+            peak_activation_bytes_ = std::max(peak_activation_bytes_, live_bytes);
+            interp_kernels_[n]->run(in_t, out_t);
+        } catch (const Error& e) {
+            throw node_error(node, e);
         }
         if (options_.on_node_output) {
             std::vector<std::pair<std::string, const Tensor*>> outs;
@@ -305,7 +232,7 @@ NamedTensors Session::run_interpreted(std::vector<Tensor>& values, const std::ve
         }
         // Release intermediates after their last reader.
         for (ValueId i : node.inputs)
-            if (i != kNoValue && last_use_[size_t(i)] == int32_t(n) && !folded_[size_t(i)] && !values[size_t(i)].empty()) {
+            if (i != kNoValue && last_use_[size_t(i)] == int32_t(n) && !g.value(i).constant && !values[size_t(i)].empty()) {
                 live_bytes -= int64_t(values[size_t(i)].nbytes());
                 values[size_t(i)] = Tensor();
             }

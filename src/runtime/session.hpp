@@ -68,12 +68,12 @@ private:
     std::shared_ptr<const Graph> graph_;
     SessionOptions options_;
     std::vector<std::unique_ptr<OpKernel>> kernels_;
-    // Per prepared input shapes: values folded to constants and per-node info.
+    // The interpreter's graph for the prepared input shapes (partially specialized), its
+    // kernels, and per value the index of the last node reading it.
     std::vector<Shape> prepared_shapes_;
-    bool prepared_ = false;
-    std::vector<std::shared_ptr<const Tensor>> folded_;  // per value: constant known after prepare
-    std::vector<bool> node_folded_;
-    std::vector<int32_t> last_use_;  // per value: index of the last node reading it
+    std::shared_ptr<const Graph> interp_graph_;
+    std::vector<std::unique_ptr<OpKernel>> interp_kernels_;
+    std::vector<int32_t> last_use_;
     std::vector<std::optional<Shape>> value_shapes_;
     std::shared_ptr<ThreadPool> pool_;
     std::unique_ptr<Plan> plan_;
