@@ -30,6 +30,9 @@ int cmd_run(const RunArgs& a) {
     }
     SessionOptions opts;
     if (a.dump_all) {
+        // Every value of the model as imported (NCHW, unfused) so dumps compare 1:1 with
+        // another engine's: the reference interpreter, not the optimized plan.
+        opts.optimization_level = 0;
         if (a.out_dir.empty()) fail("--dump-all needs --out DIR");
         std::string dump_dir = (std::filesystem::path(a.out_dir) / "intermediates").string();
         opts.on_node_output = [dump_dir, ext](const Node&, const std::vector<std::pair<std::string, const Tensor*>>& outs) {
