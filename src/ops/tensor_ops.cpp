@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "base/thread_pool.hpp"
 #include "kernels/eltwise/eltwise_f32.hpp"
 #include "ops/op.hpp"
 
@@ -707,6 +708,25 @@ public:
     }
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
         const Tensor& x = *in[0];
+        if (fast_ == Fast::ToNhwc && x.dim(1) <= 4) {
+            // RGB-like inputs: a plain interleave streams better than 8x8 blocks with 3 rows.
+            const int64_t c = x.dim(1), hw = x.dim(2) * x.dim(3);
+            const float* src = x.data<float>();
+            float* dst = out[0]->data<float>();
+            const int64_t chunk = 8192, chunks = (hw + chunk - 1) / chunk;
+            auto body = [&](int64_t t) {
+                const int64_t b = t / chunks, p0 = (t % chunks) * chunk, p1 = std::min(hw, p0 + chunk);
+                for (int64_t ch = 0; ch < c; ++ch) {
+                    const float* s = src + (b * c + ch) * hw;
+                    float* d = dst + b * c * hw + ch;
+                    for (int64_t p = p0; p < p1; ++p) d[p * c] = s[p];
+                }
+            };
+            if (pool_) pool_->parallel_for(x.dim(0) * chunks, body);
+            else
+                for (int64_t t = 0; t < x.dim(0) * chunks; ++t) body(t);
+            return;
+        }
         if (fast_ == Fast::ToNhwc) {
             nchw_to_nhwc_f32(x.data<float>(), out[0]->data<float>(), x.dim(0), x.dim(1), x.dim(2) * x.dim(3), pool_);
             return;
