@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <random>
+#include <sys/resource.h>
+#include <chrono>
+#include <thread>
 
 #include "base/cpu_features.hpp"
 #include "runtime/session.hpp"
@@ -369,4 +372,26 @@ TEST(FastPath, KeptOutputsSurviveTheNextRun) {
     second = Tensor();  // released: the next run may write there again
     Tensor third = s.run({{"x", random_tensor({1, 4, 5, 5}, rng)}})[0].second;
     EXPECT_EQ(third.raw(), reused);
+}
+
+// An idle 2-thread session burns no CPU: under 5% of one core over one second after a run.
+TEST(FastPath, IdleSessionUsesAlmostNoCpu) {
+    std::mt19937 rng(23);
+    Builder b;
+    ValueId x = b.input("x", {1, 16, 32, 32});
+    ValueId y = b.node("Relu", {b.node("Conv", {x, b.constant("w", random_tensor({32, 16, 3, 3}, rng))},
+                                       {{"pads", ints({1, 1, 1, 1})}})});
+    SessionOptions opts;
+    opts.num_threads = 2;
+    Session s(b.finish({y}), opts);
+    NamedTensors in = {{"x", random_tensor({1, 16, 32, 32}, rng)}};
+    for (int i = 0; i < 20; ++i) s.run(in);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    rusage before{}, after{};
+    getrusage(RUSAGE_SELF, &before);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    getrusage(RUSAGE_SELF, &after);
+    auto us = [](const timeval& t) { return double(t.tv_sec) * 1e6 + double(t.tv_usec); };
+    double cpu_us = us(after.ru_utime) - us(before.ru_utime) + us(after.ru_stime) - us(before.ru_stime);
+    EXPECT_LT(cpu_us, 0.05e6) << "idle session used " << cpu_us / 1e4 << "% of a core";
 }
