@@ -81,11 +81,18 @@ void ThreadPool::account(int64_t t0, int64_t t1, int64_t t2, int64_t n, int64_t 
     win_serial_ns_ += double(t1 - t0) * double(n) / double(caller_tasks);
     if (win_wall_ns_ < tuning_.window_ns) return;
     if (double(win_wall_ns_) > tuning_.max_wall_ratio * win_serial_ns_) {
-        inline_until_ns_.store(t2 + backoff_ns_, std::memory_order_relaxed);
-        fallbacks_.fetch_add(1, std::memory_order_relaxed);
-        backoff_ns_ = std::min(backoff_ns_ * 2, tuning_.max_backoff_ns);
+        ++bad_windows_;
+        if (probing_ || bad_windows_ >= tuning_.bad_windows_to_fall_back) {
+            inline_until_ns_.store(t2 + backoff_ns_, std::memory_order_relaxed);
+            fallbacks_.fetch_add(1, std::memory_order_relaxed);
+            backoff_ns_ = std::min(backoff_ns_ * 2, tuning_.max_backoff_ns);
+            bad_windows_ = 0;
+            probing_ = true;
+        }
     } else {
         backoff_ns_ = tuning_.min_backoff_ns;
+        bad_windows_ = 0;
+        probing_ = false;
     }
     win_wall_ns_ = 0;
     win_serial_ns_ = 0;

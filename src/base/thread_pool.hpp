@@ -38,6 +38,10 @@ public:
         // failing (up to max), back to min after a probe that pays.
         int64_t min_backoff_ns = 50'000'000;
         int64_t max_backoff_ns = 400'000'000;
+        // Consecutive windows that must not pay before the first fallback, so that a
+        // moment of outside noise does not cost tens of milliseconds of one-thread
+        // running; once falling back, a failing probe window re-triggers at once.
+        int bad_windows_to_fall_back = 2;
     };
 
     // `num_threads` counts the caller: 1 runs everything inline.
@@ -104,6 +108,8 @@ private:
     int64_t backoff_ns_ = 0;
     int64_t win_wall_ns_ = 0;
     double win_serial_ns_ = 0;
+    int bad_windows_ = 0;   // consecutive windows in which the workers did not pay
+    bool probing_ = false;  // the last window ended a fallback: a bad one re-triggers at once
 };
 
 }  // namespace edgecnn
