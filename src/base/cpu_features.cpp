@@ -113,6 +113,20 @@ Isa active_isa() {
     return want;
 }
 
+std::vector<Isa> supported_isas() {
+    std::vector<Isa> levels;
+#if defined(__aarch64__)
+    levels.push_back(Isa::Neon);
+    if (cpu_features().dotprod) levels.push_back(Isa::NeonDot);
+#else
+    levels.push_back(Isa::Scalar);
+    Isa best = best_isa(cpu_features());
+    if (int(best) >= int(Isa::Avx2)) levels.push_back(Isa::Avx2);
+    if (best == Isa::Avx512) levels.push_back(Isa::Avx512);
+#endif
+    return levels;
+}
+
 void set_isa_override(std::optional<Isa> isa) { g_override.store(isa ? int(*isa) : -1); }
 
 }  // namespace edgecnn

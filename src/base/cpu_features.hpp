@@ -4,6 +4,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace edgecnn {
 
@@ -23,6 +24,8 @@ std::string isa_name(Isa isa);
 
 // Best ISA the CPU supports (capped by the override / EDGECNN_ISA if set).
 Isa active_isa();
+// Every ISA level this CPU can run, lowest first (what tests and benchmarks loop over).
+std::vector<Isa> supported_isas();
 // Forces a level for tests; nullopt restores detection. Asking for more than the CPU has
 // is clamped to what it has.
 void set_isa_override(std::optional<Isa> isa);

@@ -8,25 +8,13 @@
 #include <vector>
 
 #include "base/cpu_features.hpp"
+#include "isa_test_util.hpp"
 #include "base/thread_pool.hpp"
 #include "kernels/depthwise/dwconv_f32.hpp"
 #include "kernels/reference/conv_ref.hpp"
 
 namespace edgecnn {
 namespace {
-
-std::vector<Isa> isas() {
-    std::vector<Isa> r{Isa::Scalar};
-    const CpuFeatures& f = cpu_features();
-    if (f.avx2 && f.fma) r.push_back(Isa::Avx2);
-    if (f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl && f.fma) r.push_back(Isa::Avx512);
-    return r;
-}
-
-struct IsaGuard {
-    explicit IsaGuard(Isa i) { set_isa_override(i); }
-    ~IsaGuard() { set_isa_override(std::nullopt); }
-};
 
 std::vector<float> random_vec(size_t n, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
     std::uniform_real_distribution<float> d(lo, hi);

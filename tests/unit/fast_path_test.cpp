@@ -86,10 +86,7 @@ double compare_fast_to_reference(const std::shared_ptr<Graph>& g, const NamedTen
     Session ref(g, ref_opts);
     NamedTensors expected = ref.run(inputs);
     double worst = 0;
-    std::vector<Isa> levels = {Isa::Scalar};
-    if (cpu_features().avx2 && cpu_features().fma) levels.push_back(Isa::Avx2);
-    if (cpu_features().avx512f) levels.push_back(Isa::Avx512);
-    for (Isa isa : levels) {
+    for (Isa isa : supported_isas()) {
         set_isa_override(isa);
         SessionOptions opts;
         opts.num_threads = threads;

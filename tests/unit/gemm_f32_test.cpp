@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/cpu_features.hpp"
+#include "isa_test_util.hpp"
 #include "base/thread_pool.hpp"
 #include "kernels/gemm/gemm_f32.hpp"
 #include "kernels/reference/gemm_ref.hpp"
@@ -21,21 +22,6 @@ namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kSentinel = -12345.f;
-
-struct IsaGuard {
-    explicit IsaGuard(Isa isa) { set_isa_override(isa); }
-    ~IsaGuard() { set_isa_override(std::nullopt); }
-};
-
-// The ISA levels this CPU can run (the override clamps to what the CPU has).
-std::vector<Isa> available_isas() {
-    std::vector<Isa> out;
-    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-        IsaGuard g(isa);
-        if (active_isa() == isa) out.push_back(isa);
-    }
-    return out;
-}
 
 struct Case {
     int64_t M = 1, N = 1, K = 1;
@@ -145,7 +131,7 @@ constexpr Activation kAllActs[] = {Activation::None,      Activation::Relu,    A
 TEST(GemmF32, SmallShapesEveryIsa) {
     const int64_t sizes[] = {1, 3, 7, 16, 17, 33, 64};
     std::mt19937 rng(1);
-    for (Isa isa : available_isas()) {
+    for (Isa isa : isas()) {
         IsaGuard g(isa);
         int n_case = 0;
         for (int64_t M : sizes)
@@ -177,7 +163,7 @@ TEST(GemmF32, LargeShapesEveryIsa) {
     const Shape shapes[] = {{1030, 33, 100}, {257, 257, 257}, {100, 100, 1030}, {49, 512, 2048},
                             {33, 1000, 17},  {1, 1000, 1000}, {1000, 1, 600},   {3, 70, 1537}};
     std::mt19937 rng(2);
-    for (Isa isa : available_isas()) {
+    for (Isa isa : isas()) {
         IsaGuard g(isa);
         int n_case = 0;
         for (const Shape& s : shapes) {
@@ -202,7 +188,7 @@ TEST(GemmF32, LargeShapesEveryIsa) {
 // without the column tail, on 1, 2 and 3 threads.
 TEST(GemmF32, EveryActivationAndThreadCount) {
     std::mt19937 rng(3);
-    for (Isa isa : available_isas()) {
+    for (Isa isa : isas()) {
         IsaGuard g(isa);
         for (Activation kind : kAllActs)
             for (int threads : {0, 2, 3})
@@ -228,7 +214,7 @@ TEST(GemmF32, CnnShapesThreaded) {
     const Shape shapes[] = {{3136, 256, 64}, {784, 128, 512}, {196, 64, 384}, {12544, 16, 32}, {3136, 24, 144},
                             {49, 1280, 320}};
     std::mt19937 rng(4);
-    for (Isa isa : available_isas()) {
+    for (Isa isa : isas()) {
         IsaGuard g(isa);
         for (const Shape& s : shapes)
             for (int threads : {0, 2, 3}) {
@@ -247,7 +233,7 @@ TEST(GemmF32, CnnShapesThreaded) {
 // In-place residual (C holds the residual), K blocked and not, with a strided C.
 TEST(GemmF32, ResidualInPlace) {
     std::mt19937 rng(5);
-    for (Isa isa : available_isas()) {
+    for (Isa isa : isas()) {
         IsaGuard g(isa);
         for (int64_t K : {5, 64, 700, 1300}) {
             Case c;
@@ -266,7 +252,7 @@ TEST(GemmF32, ResidualInPlace) {
 // K == 0: C = act(bias + residual); M or N == 0: nothing happens.
 TEST(GemmF32, DegenerateSizes) {
     std::mt19937 rng(6);
-    for (Isa isa : available_isas()) {
+    for (Isa isa : isas()) {
         IsaGuard g(isa);
         Case c;
         c.M = 5, c.N = 19, c.K = 0;
@@ -290,7 +276,7 @@ TEST(GemmF32, DegenerateSizes) {
 
 TEST(GemmF32, PackedLayoutFacts) {
     std::vector<float> B(64 * 40, 1.f);
-    for (Isa isa : available_isas()) {
+    for (Isa isa : isas()) {
         IsaGuard g(isa);
         PackedGemmB p = pack_gemm_b_f32(B.data(), 64, 40, 40, false);
         EXPECT_EQ(p.isa(), isa);
