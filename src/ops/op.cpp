@@ -83,6 +83,13 @@ const OpDef* OpRegistry::find(const std::string& name) const {
     return nullptr;
 }
 
+const OpDef* OpRegistry::find_for(const Node& node, int64_t opset) const {
+    if (node.domain == "edgecnn") return find("edgecnn." + node.op_type);
+    if (!node.domain.empty() && node.domain != "ai.onnx") return nullptr;
+    const OpDef* def = find(node.op_type);
+    return def && opset >= def->min_opset ? def : nullptr;
+}
+
 std::vector<std::string> OpRegistry::names() const {
     std::vector<std::string> out;
     for (const auto& d : defs_) out.push_back(d.name);

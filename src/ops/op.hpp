@@ -118,6 +118,10 @@ public:
     // Replaces a registered factory by `wrap(old factory)` (fast kernels wrapping references).
     void decorate(const std::string& name, const std::function<OpFactory(OpFactory)>& wrap);
     const OpDef* find(const std::string& name) const;
+    // The definition that runs `node` at `opset`: default-domain ops by name (when the
+    // opset is new enough), internal ops of domain "edgecnn" as "edgecnn.<op>"; null when
+    // the domain or op is not supported.
+    const OpDef* find_for(const Node& node, int64_t opset) const;
     std::vector<std::string> names() const;
 
 private:

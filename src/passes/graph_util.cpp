@@ -139,10 +139,8 @@ int64_t node_int_attr(const Node& n, const std::string& key, int64_t def) {
 }
 
 std::unique_ptr<OpKernel> make_kernel(const Graph& g, const Node& n) {
-    const bool internal = n.domain == "edgecnn";
-    if (!n.domain.empty() && n.domain != "ai.onnx" && !internal) return nullptr;
-    const OpDef* def = OpRegistry::instance().find(internal ? "edgecnn." + n.op_type : n.op_type);
-    if (!def || (!internal && g.opset < def->min_opset)) return nullptr;
+    const OpDef* def = OpRegistry::instance().find_for(n, g.opset);
+    if (!def) return nullptr;
     try {
         OpAttrs attrs(n, g.opset, &g);
         auto k = def->factory(attrs);

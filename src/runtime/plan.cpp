@@ -221,8 +221,7 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
     for (size_t n = 0; n < G.nodes.size(); ++n) {
         const Node& node = G.nodes[n];
         try {
-            bool internal = node.domain == "edgecnn";
-            const OpDef* def = reg.find(internal ? "edgecnn." + node.op_type : node.op_type);
+            const OpDef* def = reg.find_for(node, G.opset);
             if (!def) fail_unsupported("op '" + node.op_type + "' is not supported");
             OpAttrs attrs(node, G.opset, &G, options.pool, true);
             plan->kernels_[n] = def->factory(attrs);

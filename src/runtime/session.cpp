@@ -23,13 +23,12 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
     for (size_t n = 0; n < g.nodes.size(); ++n) {
         const Node& node = g.nodes[n];
         // Internal ops made by the graph passes live in domain "edgecnn".
-        bool internal = node.domain == "edgecnn";
-        if (!node.domain.empty() && node.domain != "ai.onnx" && !internal) {
+        if (!node.domain.empty() && node.domain != "ai.onnx" && node.domain != "edgecnn") {
             problems.push_back(node.label() + ": op domain '" + node.domain + "' is not supported");
             continue;
         }
-        const OpDef* def = reg.find(internal ? "edgecnn." + node.op_type : node.op_type);
-        if (!def || (!internal && g.opset < def->min_opset)) {
+        const OpDef* def = reg.find_for(node, g.opset);
+        if (!def) {
             problems.push_back(node.label() + ": op '" + node.op_type + "' is not supported");
             continue;
         }
@@ -128,9 +127,8 @@ void Session::prepare(const std::vector<Shape>& input_shapes) {
     const OpRegistry& reg = OpRegistry::instance();
     interp_kernels_.clear();
     for (const Node& node : sg.nodes) {
-        bool internal = node.domain == "edgecnn";
         OpAttrs attrs(node, sg.opset, &sg);
-        interp_kernels_.push_back(reg.find(internal ? "edgecnn." + node.op_type : node.op_type)->factory(attrs));
+        interp_kernels_.push_back(reg.find_for(node, sg.opset)->factory(attrs));
     }
     last_use_.assign(sg.values.size(), -1);
     for (size_t n = 0; n < sg.nodes.size(); ++n)

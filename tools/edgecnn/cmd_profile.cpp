@@ -12,36 +12,21 @@
 namespace edgecnn::cli {
 
 namespace {
-// Multiply-accumulates of one node of the compiled graph (convolutions and GEMMs).
-int64_t node_macs(const Graph& g, const Node& n) {
-    auto shape = [&](ValueId v) -> Shape {
-        if (v == kNoValue) return {};
+// Multiply-accumulates of one node of the compiled graph (every shape is static there).
+int64_t plan_node_macs(const Graph& g, const Node& n, std::vector<Shape>& scratch) {
+    scratch.clear();
+    scratch.reserve(n.inputs.size() + n.outputs.size());
+    auto shape_of = [&](ValueId v) -> const Shape* {
+        if (v == kNoValue) return nullptr;
         const Value& val = g.value(v);
-        if (val.constant) return val.constant->shape();
+        if (val.constant) return &val.constant->shape();
+        if (!val.shape) return nullptr;
         Shape s;
-        if (val.shape)
-            for (const Dim& d : *val.shape) s.push_back(d.value);
-        return s;
+        for (const Dim& d : *val.shape) s.push_back(d.value);
+        scratch.push_back(std::move(s));
+        return &scratch.back();
     };
-    bool conv = n.op_type == "Conv" || n.op_type == "ConvNhwc" || n.op_type == "FusedConv";
-    if (conv && n.inputs.size() > 1) {
-        Shape w = shape(n.inputs[1]), y = shape(n.outputs[0]);
-        if (w.size() < 3 || y.empty()) return 0;
-        int64_t k = 1;
-        for (size_t i = 1; i < w.size(); ++i) k *= w[i];
-        int64_t out = 1;
-        for (int64_t d : y) out *= d;
-        return out * k;
-    }
-    if (n.op_type == "Gemm" || n.op_type == "MatMul") {
-        Shape a = shape(n.inputs[0]), y = shape(n.outputs[0]);
-        if (a.empty() || y.empty()) return 0;
-        int64_t out = 1;
-        for (int64_t d : y) out *= d;
-        const Attribute* ta = n.attr("transA");
-        return out * (ta && ta->i && a.size() == 2 ? a[0] : a.back());
-    }
-    return 0;
+    return std::max<int64_t>(0, node_macs(n, shape_of));
 }
 }  // namespace
 
@@ -74,13 +59,14 @@ int cmd_profile(const ProfileArgs& a) {
     }
     if (a.sort) std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return ns[x] > ns[y]; });
     const double peak = 260.0 * a.threads;
+    std::vector<Shape> scratch;
     std::printf("%-48s %-16s %-28s %-18s %8s %6s %8s %6s\n", "layer", "op", "kernel", "output", "ms", "%", "GFLOP/s", "%peak");
     int64_t total_macs = 0;
     for (size_t idx = 0; idx < order.size() && (a.top <= 0 || idx < size_t(a.top)); ++idx) {
         size_t i = order[idx];
         const Node& n = g.nodes[i];
         double ms = double(ns[i]) / 1e6 / (a.runs + 1);
-        int64_t macs = node_macs(g, n);
+        int64_t macs = plan_node_macs(g, n, scratch);
         double gflops = ms > 0 ? 2.0 * double(macs) / (ms * 1e6) : 0;
         std::string out;
         if (n.outputs.empty() || !g.value(n.outputs[0]).shape) out = "?";
@@ -95,7 +81,7 @@ int cmd_profile(const ProfileArgs& a) {
                     plan->kernels()[i]->kernel_name().c_str(), out.c_str(), ms, 100.0 * ms / std::max(sum_ms, 1e-9), gflops,
                     100.0 * gflops / peak);
     }
-    for (const Node& n : g.nodes) total_macs += node_macs(g, n);
+    for (const Node& n : g.nodes) total_macs += plan_node_macs(g, n, scratch);
     std::printf("total: %.3f ms per run (sum of layers %.3f ms), %zu layers, %.3f GMACs, %.1f GFLOP/s (%.1f%% of %.0f)\n",
                 total_ms, sum_ms, g.nodes.size(), double(total_macs) / 1e9, 2.0 * double(total_macs) / (total_ms * 1e6),
                 100.0 * 2.0 * double(total_macs) / (total_ms * 1e6) / peak, peak);

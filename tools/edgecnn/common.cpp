@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 
 #include "base/error.hpp"
 #include "io/npy.hpp"
@@ -81,38 +82,37 @@ Shape parse_shape(const std::string& s) {
     return shape;
 }
 
+int64_t node_macs(const Node& n, const std::function<const Shape*(ValueId)>& shape_of) {
+    auto input = [&](size_t i) { return shape_of(i < n.inputs.size() ? n.inputs[i] : kNoValue); };
+    const bool conv = n.op_type == "Conv" || n.op_type == "FusedConv" || n.op_type == "ConvNhwc";
+    if (conv || n.op_type == "ConvTranspose") {
+        const Shape *x = input(0), *w = input(1), *y = n.outputs.empty() ? nullptr : shape_of(n.outputs[0]);
+        if (!x || !w || !y) return -1;
+        int64_t per = 1;  // Conv: Cin/groups * kernel per output; ConvTranspose: Cout/groups * kernel per input
+        for (size_t i = 1; i < w->size(); ++i) per *= (*w)[i];
+        return shape_numel(conv ? *y : *x) * per;
+    }
+    if (n.op_type == "Gemm" || n.op_type == "MatMul") {
+        const Shape *a = input(0), *y = n.outputs.empty() ? nullptr : shape_of(n.outputs[0]);
+        if (!a || !y || a->empty()) return -1;
+        int64_t k = a->back();
+        const Attribute* ta = n.attr("transA");
+        if (n.op_type == "Gemm" && ta && ta->i && a->size() == 2) k = (*a)[0];
+        return shape_numel(*y) * k;
+    }
+    return 0;
+}
+
 int64_t count_macs(const Graph& g, const std::vector<std::optional<Shape>>& shapes) {
-    int64_t total = 0;
     auto shape_of = [&](ValueId id) -> const Shape* {
         if (id == kNoValue || size_t(id) >= shapes.size() || !shapes[size_t(id)]) return nullptr;
         return &*shapes[size_t(id)];
     };
+    int64_t total = 0;
     for (const Node& n : g.nodes) {
-        if (n.op_type == "Conv" || n.op_type == "ConvTranspose") {
-            const Shape* x = shape_of(n.inputs.size() > 0 ? n.inputs[0] : kNoValue);
-            const Shape* w = shape_of(n.inputs.size() > 1 ? n.inputs[1] : kNoValue);
-            const Shape* y = shape_of(n.outputs[0]);
-            if (!x || !w || !y) return -1;
-            int64_t kernel = 1;
-            for (size_t i = 1; i < w->size(); ++i) kernel *= (*w)[i];  // Cin/groups * k...
-            if (n.op_type == "Conv") {
-                total += shape_numel(*y) * kernel;
-            } else {  // each input element scatters into Cout/groups * k outputs
-                int64_t per = 1;
-                for (size_t i = 1; i < w->size(); ++i) per *= (*w)[i];
-                total += shape_numel(*x) * per;
-            }
-        } else if (n.op_type == "Gemm" || n.op_type == "MatMul") {
-            const Shape* a = shape_of(n.inputs[0]);
-            const Shape* y = shape_of(n.outputs[0]);
-            if (!a || !y || a->empty()) return -1;
-            int64_t k = a->back();
-            if (n.op_type == "Gemm") {
-                const Attribute* ta = n.attr("transA");
-                if (ta && ta->i && a->size() == 2) k = (*a)[0];
-            }
-            total += shape_numel(*y) * k;
-        }
+        int64_t m = node_macs(n, shape_of);
+        if (m < 0) return -1;
+        total += m;
     }
     return total;
 }

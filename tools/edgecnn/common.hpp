@@ -1,6 +1,8 @@
 // Pieces shared by the edgecnn subcommands: loading models and tensor files.
 #pragma once
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +21,10 @@ std::string write_tensor_file(const std::string& dir, const std::string& name, c
 std::string summarize(const Tensor& t);
 // Parses "1x3x224x224".
 Shape parse_shape(const std::string& s);
-// Multiply-accumulates of Conv/ConvTranspose/Gemm/MatMul nodes, from bound shapes; -1 if unknown.
+// Multiply-accumulates of one node (Conv and its fused/NHWC forms, ConvTranspose, Gemm,
+// MatMul; 0 for other ops) at the direct-convolution count; -1 when a shape is unknown.
+int64_t node_macs(const Node& n, const std::function<const Shape*(ValueId)>& shape_of);
+// Their sum over the graph, from bound shapes; -1 if unknown.
 int64_t count_macs(const Graph& g, const std::vector<std::optional<Shape>>& shapes);
 
 }  // namespace edgecnn::cli
