@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 #include "base/error.hpp"
 #include "passes/layout_nhwc.hpp"
@@ -221,7 +222,10 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
     for (size_t n = 0; n < G.nodes.size(); ++n) {
         const Node& node = G.nodes[n];
         try {
-            const OpDef* def = reg.find_for(node, G.opset);
+            // Nodes the passes wrote are in their current form whatever the model's opset
+            // (a Reshape with a shape input in an opset-1 model); the model's own nodes were
+            // checked against its opset when the Session was created.
+            const OpDef* def = reg.find_for(node, std::numeric_limits<int64_t>::max());
             if (!def) fail_unsupported("op '" + node.op_type + "' is not supported");
             OpAttrs attrs(node, G.opset, &G, options.pool, true);
             plan->kernels_[n] = def->factory(attrs);
