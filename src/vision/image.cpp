@@ -1,0 +1,115 @@
+#include "vision/image.hpp"
+
+#include <stb_image.h>
+#include <stb_image_write.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "base/error.hpp"
+
+namespace edgecnn::vision {
+
+namespace {
+constexpr int kMaxSide = 1 << 15;  // 32768: far beyond any camera, small enough to never overflow
+
+void check_dims(int w, int h, int c, const std::string& what) {
+    if (c != 1 && c != 3 && c != 4)
+        fail(what + ": an image has 1, 3 or 4 channels, not " + std::to_string(c));
+    if (w <= 0 || h <= 0 || w > kMaxSide || h > kMaxSide)
+        throw Error(ErrorKind::Limit, what + ": image size " + std::to_string(w) + "x" + std::to_string(h) +
+                                          " is outside 1..32768");
+}
+
+// stb's own channel count for a file → ours: grey+alpha becomes RGBA (there is no 2).
+int wanted_channels(int file_channels, int requested) {
+    if (requested != 0) return requested;
+    return file_channels == 2 ? 4 : file_channels;
+}
+}  // namespace
+
+Image::Image(int w, int h, int c, uint8_t fill) : width(w), height(h), channels(c) {
+    check_dims(w, h, c, "Image");
+    pixels.assign(size_t(w) * size_t(h) * size_t(c), fill);
+}
+
+Image decode_image(const uint8_t* data, size_t size, const std::string& name, int channels) {
+    if (channels != 0 && channels != 1 && channels != 3 && channels != 4)
+        fail(name + ": cannot decode to " + std::to_string(channels) + " channels (0, 1, 3 or 4)");
+    if (size > size_t(INT32_MAX)) throw Error(ErrorKind::Limit, name + ": encoded image larger than 2 GiB");
+    int w = 0, h = 0, comp = 0;
+    if (!stbi_info_from_memory(data, int(size), &w, &h, &comp))
+        throw Error(ErrorKind::Io, name + ": not a readable image (" +
+                                       std::string(stbi_failure_reason() ? stbi_failure_reason() : "unknown format") +
+                                       "; JPEG and PNG are supported)");
+    check_dims(w, h, wanted_channels(comp, channels), name);
+    int want = wanted_channels(comp, channels);
+    std::unique_ptr<stbi_uc, void (*)(void*)> px(stbi_load_from_memory(data, int(size), &w, &h, &comp, want),
+                                                 stbi_image_free);
+    if (!px)
+        throw Error(ErrorKind::Io, name + ": cannot decode image (" +
+                                       std::string(stbi_failure_reason() ? stbi_failure_reason() : "unknown") + ")");
+    Image img;
+    img.width = w;
+    img.height = h;
+    img.channels = want;
+    img.pixels.assign(px.get(), px.get() + size_t(w) * size_t(h) * size_t(want));
+    return img;
+}
+
+Image load_image(const std::string& path, int channels) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) throw Error(ErrorKind::Io, path + ": no such file");
+    if (std::filesystem::is_directory(path, ec)) throw Error(ErrorKind::Io, path + ": is a directory, not an image");
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw Error(ErrorKind::Io, path + ": cannot open for reading");
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (bytes.empty()) throw Error(ErrorKind::Io, path + ": empty file, not an image");
+    return decode_image(bytes.data(), bytes.size(), path, channels);
+}
+
+void write_png(const std::string& path, const Image& img) {
+    check_dims(img.width, img.height, img.channels, path);
+    if (!stbi_write_png(path.c_str(), img.width, img.height, img.channels, img.pixels.data(), int(img.stride())))
+        throw Error(ErrorKind::Io, path + ": cannot write PNG");
+}
+
+void write_jpeg(const std::string& path, const Image& img, int quality) {
+    check_dims(img.width, img.height, img.channels, path);
+    if (!stbi_write_jpg(path.c_str(), img.width, img.height, img.channels, img.pixels.data(), quality))
+        throw Error(ErrorKind::Io, path + ": cannot write JPEG");
+}
+
+Image convert_channels(const Image& img, int channels) {
+    if (img.channels == channels) return img;
+    Image out(img.width, img.height, channels);
+    const size_t n = size_t(img.width) * size_t(img.height);
+    for (size_t i = 0; i < n; ++i) {
+        const uint8_t* s = img.pixels.data() + i * size_t(img.channels);
+        uint8_t* d = out.pixels.data() + i * size_t(channels);
+        uint8_t r = s[0], g = img.channels >= 3 ? s[1] : s[0], b = img.channels >= 3 ? s[2] : s[0];
+        if (channels == 1) {
+            d[0] = img.channels == 1 ? s[0] : uint8_t(std::min(255.f, 0.299f * r + 0.587f * g + 0.114f * b + 0.5f));
+        } else {
+            d[0] = r;
+            d[1] = g;
+            d[2] = b;
+            if (channels == 4) d[3] = img.channels == 4 ? s[3] : 255;
+        }
+    }
+    return out;
+}
+
+Image crop(const Image& img, int x, int y, int w, int h) {
+    int x0 = std::clamp(x, 0, img.width), y0 = std::clamp(y, 0, img.height);
+    int x1 = std::clamp(x + std::max(w, 0), 0, img.width), y1 = std::clamp(y + std::max(h, 0), 0, img.height);
+    if (x1 <= x0 || y1 <= y0) return Image();
+    Image out(x1 - x0, y1 - y0, img.channels);
+    for (int r = y0; r < y1; ++r)
+        std::copy(img.at(x0, r), img.at(x1 - 1, r) + img.channels, out.at(0, r - y0));
+    return out;
+}
+
+}  // namespace edgecnn::vision
