@@ -21,6 +21,7 @@
 #include "base/error.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "image_inputs.hpp"
 #include "random_inputs.hpp"
 
 namespace edgecnn::cli {
@@ -209,7 +210,7 @@ int cmd_bench(const BenchArgs& a) {
         std::map<std::string, Shape> mine;
         for (const auto& [name, s] : given)
             if (has_input(*b.graph, name) || benches.size() == 1) mine[name] = s;
-        b.inputs = make_random_inputs(*b.graph, b.model, mine, rng);
+        b.inputs = inputs_with_image(*b.graph, b.model, a.image, mine, rng);
         SessionOptions opts;
         opts.num_threads = a.threads;
         opts.optimization_level = a.opt_level;

@@ -7,6 +7,7 @@
 #include "base/error.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "image_inputs.hpp"
 #include "random_inputs.hpp"
 
 namespace edgecnn::cli {
@@ -33,7 +34,7 @@ int64_t plan_node_macs(const Graph& g, const Node& n, std::vector<Shape>& scratc
 int cmd_profile(const ProfileArgs& a) {
     auto graph = load_model(a.model);
     std::mt19937 rng(1);
-    NamedTensors inputs = make_random_inputs(*graph, a.model, parse_input_shapes(a.input_shapes), rng);
+    NamedTensors inputs = inputs_with_image(*graph, a.model, a.image, parse_input_shapes(a.input_shapes), rng);
     SessionOptions opts;
     opts.num_threads = a.threads;
     opts.profile = true;

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "vision_args.hpp"
+
 namespace edgecnn::cli {
 
 struct InfoArgs {
@@ -14,6 +16,8 @@ struct RunArgs {
     std::vector<std::string> inputs;  // NAME=FILE or FILE (in input order)
     std::string out_dir;
     bool dump_all = false;
+    ImageArgs image;  // --image / --nv12 and preprocessing
+    TaskArgs task;    // --task and its options
 };
 struct CheckArgs {
     std::string model;
@@ -34,6 +38,7 @@ struct BenchArgs {
     int opt_level = 1;  // SessionOptions::optimization_level (0 = reference interpreter)
     std::vector<std::string> input_shapes;  // NAME=1x3x224x224
     bool json = false;
+    ImageArgs image;  // --image: the image input from a photo (others random)
 };
 
 struct ProfileArgs {
@@ -44,6 +49,20 @@ struct ProfileArgs {
     int runs = 10;
     int top = 0;       // 0: every layer
     bool sort = false; // slowest first
+    ImageArgs image;   // --image: the image input from a photo (others random)
+    std::string html;  // --html FILE: self-contained report with a chart
+};
+struct StreamArgs {
+    std::string model;
+    std::string frames_dir;  // JPEG/PNG frames, taken in name order
+    double fps = 30;
+    int threads = 1;         // inference threads
+    int max_frames = 0;      // 0: all
+    int queue = 2;           // bounded queue depth between stages
+    std::string out_dir;     // annotated frames (written off the clock)
+    bool quiet = false;      // no progress line
+    ImageArgs image;         // preprocessing flags (the frames replace --image)
+    TaskArgs task;
 };
 
 int cmd_info(const InfoArgs& a);
@@ -52,5 +71,6 @@ int cmd_run(const RunArgs& a);
 int cmd_check(const CheckArgs& a);
 int cmd_conformance(const ConformanceArgs& a);
 int cmd_bench(const BenchArgs& a);
+int cmd_stream(const StreamArgs& a);
 
 }  // namespace edgecnn::cli

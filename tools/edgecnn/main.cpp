@@ -4,6 +4,7 @@
 
 #include "base/error.hpp"
 #include "commands.hpp"
+#include "vision_args.hpp"
 
 int main(int argc, char** argv) {
     using namespace edgecnn::cli;
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
     c_run->add_option("--input,-i", run.inputs, "NAME=FILE (.npy or .pb); FILE alone binds inputs in order");
     c_run->add_option("--out,-o", run.out_dir, "Write outputs to this folder (same format as the inputs)");
     c_run->add_flag("--dump-all", run.dump_all, "Also write every intermediate tensor to --out");
+    add_image_options(c_run, run.image);
+    add_task_options(c_run, run.task);
 
     CheckArgs check;
     auto* c_check = app.add_subcommand("check", "Compare a model's outputs with reference outputs");
@@ -45,6 +48,7 @@ int main(int argc, char** argv) {
     c_bench->add_option("--opt-level", bench.opt_level, "0: reference interpreter, 1: optimized (default)");
     c_bench->add_option("--input-shape", bench.input_shapes, "Bind a dynamic input: NAME=1x3x224x224");
     c_bench->add_flag("--json", bench.json, "One JSON object per model on its own line");
+    add_image_options(c_bench, bench.image);
 
     ProfileArgs prof;
     auto* c_prof = app.add_subcommand("profile", "Per-layer time of the compiled model");
@@ -55,6 +59,9 @@ int main(int argc, char** argv) {
     c_prof->add_option("--runs,-n", prof.runs, "Profiled runs");
     c_prof->add_option("--top", prof.top, "Only the N slowest layers (implies --sort)");
     c_prof->add_flag("--sort", prof.sort, "Slowest layers first");
+    c_prof->add_option("--html", prof.html, "Also write a self-contained HTML report (table + bar chart)");
+    add_image_options(c_prof, prof.image);
+
 
     CLI11_PARSE(app, argc, argv);
     if (prof.top > 0) prof.sort = true;
