@@ -49,6 +49,16 @@ QuadCrop rotate_180(const QuadCrop& c) {
     return r;
 }
 
+QuadCrop sub_crop(const QuadCrop& c, float s0, float s1) {
+    auto lerp = [](const PointF& a, const PointF& b, float t) { return PointF{a.x + t * (b.x - a.x), a.y + t * (b.y - a.y)}; };
+    QuadCrop r;
+    r.quad = {lerp(c.quad[0], c.quad[1], s0), lerp(c.quad[0], c.quad[1], s1), lerp(c.quad[3], c.quad[2], s1),
+              lerp(c.quad[3], c.quad[2], s0)};
+    r.width = std::max(1, int(float(c.width) * (s1 - s0)));
+    r.height = c.height;
+    return r;
+}
+
 int resized_width(const QuadCrop& c, int out_h, int max_w) {
     double w = std::ceil(double(out_h) * c.width / std::max(c.height, 1));
     return std::clamp(int(w), 1, std::max(max_w, 1));

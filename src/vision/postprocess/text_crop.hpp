@@ -40,6 +40,10 @@ struct CropNormalize {
 void sample_crop_chw(const PixelsView& src, const QuadCrop& crop, int out_h, int resized_w, int out_w,
                      const CropNormalize& norm, float* dst);
 
+// The part of a straightened crop between fractions s0 < s1 of its width (corners
+// interpolated along the top and bottom edges, exact for the rectangles DB produces).
+QuadCrop sub_crop(const QuadCrop& c, float s0, float s1);
+
 // PP-OCR's rec/cls width for a crop: min(max_w, ceil(out_h * w / h)), at least 1.
 int resized_width(const QuadCrop& c, int out_h, int max_w);
 
