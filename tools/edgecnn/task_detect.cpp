@@ -147,12 +147,13 @@ EDGECNN_REGISTER_TASK(detect_blazeface, {"detect-blazeface", "BlazeFace faces: a
 EDGECNN_REGISTER_TASK(detect_ssd, {"detect-ssd", "SSD/SSDLite head: priors + per-class NMS (--threshold 0.5, --iou-threshold 0.55)",
                                    [](const TaskOptions& o) { return std::make_unique<SsdTask>(o); },
                                    [](vision::Preprocess& p) {
-                                       // torchvision SSDLite: 320x320, (x/255 - 0.5) / 0.5, RGB.
+                                       // torchvision SSDLite: 320 px, (x/255 - 0.5) / 0.5, RGB.
+                                       // The export's input is dynamic: the photo capped at
+                                       // 320 on its longer side (a fixed-size model keeps its own).
                                        p.scale = 1.0f / 255.0f;
                                        p.mean = {0.5f, 0.5f, 0.5f};
                                        p.std = {0.5f, 0.5f, 0.5f};
-                                       if (p.width == 0) p.width = 320;
-                                       if (p.height == 0) p.height = 320;
+                                       p.max_side = 320;
                                    }});
 
 }  // namespace edgecnn::cli

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "base/error.hpp"
 
@@ -186,6 +187,12 @@ std::vector<Detection> decode_ssd(const Tensor& cls, const Tensor& reg, const st
         const float* l = lp + i * c;
         if (opt.softmax) {
             float mx = *std::max_element(l, l + c);
+            // p_j = exp(l_j - logsumexp) <= exp(l_j - max): skip the exps of anchors where no
+            // class but the background can pass (almost all of them).
+            float mx_obj = -std::numeric_limits<float>::infinity();
+            for (int64_t j = 0; j < c; ++j)
+                if (j != opt.background_class) mx_obj = std::max(mx_obj, l[j]);
+            if (std::exp(mx_obj - mx) <= opt.score_threshold) continue;
             double sum = 0;
             for (int64_t j = 0; j < c; ++j) sum += (prob[size_t(j)] = std::exp(l[j] - mx));
             for (auto& p : prob) p = float(p / sum);
