@@ -5,7 +5,7 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake ninja-build pkg-config libonnx-dev libprotobuf-dev protobuf-compiler
             zlib1g-dev libcli11-dev libstb-dev nlohmann-json3-dev)
-TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata dataset-fashion-mnist python3-skimage chromium)
+TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata dataset-fashion-mnist python3-skimage chromium opencv-doc)
 
 pkgs=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" == "--test" ]]; then pkgs+=("${TEST_PKGS[@]}"); fi
