@@ -92,7 +92,10 @@ public:
     explicit SsdTask(const TaskOptions& o) {
         dopt_.score_threshold = o.threshold_or(0.5f);
         dopt_.iou_threshold = o.iou_or(0.55f);
-        dopt_.max_detections = std::max(1, std::stoi(o.param_or("max-detections", "100")));
+        std::string m = o.param_or("max-detections", "100");
+        if (m.empty() || m.find_first_not_of("0123456789") != std::string::npos || m.size() > 6 || std::stoi(m) < 1)
+            fail("--task-opt max-detections=" + m + ": not a positive integer");
+        dopt_.max_detections = std::stoi(m);
         if (!o.class_names.empty()) names_ = vision::read_class_names(o.class_names);
     }
     TaskResult process(const TaskFrame& f) override {

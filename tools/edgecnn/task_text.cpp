@@ -23,6 +23,19 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// A --task-opt value as a number; the option is named when it is not one.
+float param_float(const TaskOptions& o, const std::string& key, float d) {
+    std::string v = o.param_or(key, "");
+    if (v.empty()) return d;
+    try {
+        size_t used = 0;
+        float f = std::stof(v, &used);
+        if (used == v.size() && std::isfinite(f)) return f;
+    } catch (const std::exception&) {
+    }
+    fail("--task-opt " + key + "=" + v + ": not a number");
+}
+
 constexpr int kRecHeight = 48;     // PP-OCR rec and cls input height
 constexpr int kRecMinWidth = 320;  // PP-OCR pads rec batches to at least 320 (ratio 320/48)
 constexpr int kClsWidth = 192;
@@ -52,9 +65,9 @@ vision::PixelsView view_of(const vision::Image& img) {
 // preprocessing geometry (edges at integers).
 vision::DbOptions db_options(const TaskFrame& f, const TaskOptions& o) {
     vision::DbOptions d;
-    d.threshold = std::stof(o.param_or("db-threshold", "0.3"));
+    d.threshold = param_float(o, "db-threshold", 0.3f);
     d.box_threshold = o.threshold_or(0.6f);
-    d.unclip_ratio = std::stof(o.param_or("unclip-ratio", "1.5"));
+    d.unclip_ratio = param_float(o, "unclip-ratio", 1.5f);
     const vision::Geometry& g = f.geometry;
     d.scale_x = g.scale_x;
     d.scale_y = g.scale_y;
@@ -105,20 +118,38 @@ Tensor run_first(Session& s, const Tensor& x) {
 }
 
 // Recognizes straightened crops in one batch padded to the widest (PP-OCR's rec batching).
+// Recognizes straightened crops in batches of kRecBatch similar widths (sorted by aspect,
+// PP-OCR's rec batching), each padded to its widest crop; results in the crops' order.
+// Batches bound the memory whatever the number of boxes.
+constexpr size_t kRecBatch = 8;
+constexpr int kRecMaxWidth = 8192;  // a crop wider than 170:1 is squeezed to this
+
 std::vector<vision::CtcText> recognize(Session& rec, const vision::Image& img, const std::vector<vision::QuadCrop>& crops,
                                        const std::vector<std::string>& charset) {
-    if (crops.empty()) return {};
-    int width = kRecMinWidth;
-    for (const auto& c : crops) width = std::max(width, vision::resized_width(c, kRecHeight, 1 << 14));
-    Tensor x = Tensor::uninitialized(DType::F32, {int64_t(crops.size()), 3, kRecHeight, width});
-    const size_t per = size_t(3) * kRecHeight * size_t(width);
-    for (size_t i = 0; i < crops.size(); ++i)
-        vision::sample_crop_chw(view_of(img), crops[i], kRecHeight, vision::resized_width(crops[i], kRecHeight, width), width,
-                                vision::CropNormalize{}, x.data<float>() + i * per);
-    Tensor y = run_first(rec, x);
-    if (y.rank() != 3 || y.dim(0) != int64_t(crops.size()))
-        fail("text-recognize: output " + shape_str(y.shape()) + " is not [N,T,C] scores (a PP-OCR rec model?)");
-    return vision::ctc_greedy_decode(y, charset);
+    std::vector<vision::CtcText> out(crops.size());
+    std::vector<size_t> order(crops.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    auto aspect = [&](size_t i) { return double(crops[i].width) / std::max(crops[i].height, 1); };
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return aspect(a) < aspect(b); });
+    for (size_t b0 = 0; b0 < order.size(); b0 += kRecBatch) {
+        size_t n = std::min(kRecBatch, order.size() - b0);
+        int width = kRecMinWidth;
+        for (size_t k = 0; k < n; ++k)
+            width = std::max(width, vision::resized_width(crops[order[b0 + k]], kRecHeight, kRecMaxWidth));
+        Tensor x = Tensor::uninitialized(DType::F32, {int64_t(n), 3, kRecHeight, width});
+        const size_t per = size_t(3) * kRecHeight * size_t(width);
+        for (size_t k = 0; k < n; ++k) {
+            const auto& c = crops[order[b0 + k]];
+            vision::sample_crop_chw(view_of(img), c, kRecHeight, vision::resized_width(c, kRecHeight, width), width,
+                                    vision::CropNormalize{}, x.data<float>() + k * per);
+        }
+        Tensor y = run_first(rec, x);
+        if (y.rank() != 3 || y.dim(0) != int64_t(n))
+            fail("text-recognize: output " + shape_str(y.shape()) + " is not [N,T,C] scores (a PP-OCR rec model?)");
+        auto texts = vision::ctc_greedy_decode(y, charset);
+        for (size_t k = 0; k < n; ++k) out[order[b0 + k]] = std::move(texts[k]);
+    }
+    return out;
 }
 
 // --------------------------------------------------------------------------------------
@@ -191,7 +222,7 @@ public:
         charset_ = vision::load_ctc_charset(o.class_names);
         rec_ = open_session(o.rec_model, o.threads);
         if (!o.cls_model.empty()) cls_ = open_session(o.cls_model, o.threads);
-        cls_threshold_ = std::stof(o.param_or("cls-threshold", "0.9"));
+        cls_threshold_ = param_float(o, "cls-threshold", 0.9f);
     }
     TaskResult process(const TaskFrame& f) override {
         auto t0 = std::chrono::steady_clock::now();

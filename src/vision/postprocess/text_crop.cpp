@@ -90,8 +90,10 @@ void sample_crop_chw(const PixelsView& src, const QuadCrop& crop, int out_h, int
             double s = cx / crop.width;
             double w = H.g * s + H.h * t + 1.0;
             float X = float((H.a * s + H.b * t + H.c) / w), Y = float((H.d * s + H.e * t + H.f) / w);
-            X = std::clamp(X, 0.0f, maxx);  // border replicate
-            Y = std::clamp(Y, 0.0f, maxy);
+            if (!(X >= 0.0f)) X = 0.0f;  // also NaN (a degenerate quad): never index with it
+            if (!(Y >= 0.0f)) Y = 0.0f;
+            X = std::min(X, maxx);  // border replicate
+            Y = std::min(Y, maxy);
             int x0 = int(X), y0 = int(Y);
             int x1 = std::min(x0 + 1, src.width - 1), y1 = std::min(y0 + 1, src.height - 1);
             float fx = X - float(x0), fy = Y - float(y0);
