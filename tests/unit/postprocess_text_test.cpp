@@ -86,6 +86,16 @@ TEST(DbText, RotatedRegionGivesARotatedRectangle) {
     EXPECT_LT(q[1].y, q[2].y);
 }
 
+TEST(DbText, MinAreaRectOfADiamondIsTheTiltedSquare) {
+    float w = 0, h = 0;
+    auto r = min_area_rect({PointF{1, 0}, PointF{0, 1}, PointF{2, 1}, PointF{1, 2}, PointF{1, 1}}, &w, &h);
+    EXPECT_NEAR(w, std::sqrt(2.0f), 1e-5);
+    EXPECT_NEAR(h, std::sqrt(2.0f), 1e-5);
+    float area = 0;  // shoelace: the square's area is 2, not the axis-aligned box's 4
+    for (int i = 0; i < 4; ++i) area += r[size_t(i)].x * r[size_t((i + 1) % 4)].y - r[size_t((i + 1) % 4)].x * r[size_t(i)].y;
+    EXPECT_NEAR(std::abs(area) / 2, 2.0f, 1e-4);
+}
+
 TEST(DbText, RejectsWrongShapes) {
     EXPECT_THROW(db_postprocess(Tensor(DType::F32, {1, 2, 8, 8}), DbOptions{}), Error);
     EXPECT_THROW(db_postprocess(Tensor(DType::I64, {8, 8}), DbOptions{}), Error);

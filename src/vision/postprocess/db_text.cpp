@@ -79,11 +79,9 @@ float dist(const PointF& a, const PointF& b) { return std::hypot(a.x - b.x, a.y 
 
 }  // namespace
 
-std::array<PointF, 4> min_area_rect(const std::vector<PointF>& pts_in, float* width, float* height) {
-    std::vector<PointF> pts = pts_in;
-    std::sort(pts.begin(), pts.end(), [](const PointF& a, const PointF& b) { return a.y < b.y || (a.y == b.y && a.x < b.x); });
-    pts.erase(std::unique(pts.begin(), pts.end(), [](const PointF& a, const PointF& b) { return a.x == b.x && a.y == b.y; }),
-              pts.end());
+namespace {
+// Points sorted by (y, x) without duplicates (db_postprocess's row extremes are).
+std::array<PointF, 4> min_area_rect_sorted(const std::vector<PointF>& pts, float* width, float* height) {
     std::vector<PointF> h = hull_sorted(pts);
     if (h.empty()) fail("min_area_rect: no points");
     // Try every hull edge as a side (the optimum has a side on a hull edge).
@@ -118,6 +116,15 @@ std::array<PointF, 4> min_area_rect(const std::vector<PointF>& pts_in, float* wi
     if (width) *width = dist(c[0], c[1]);
     if (height) *height = dist(c[0], c[3]);
     return c;
+}
+}  // namespace
+
+std::array<PointF, 4> min_area_rect(const std::vector<PointF>& pts_in, float* width, float* height) {
+    std::vector<PointF> pts = pts_in;
+    std::sort(pts.begin(), pts.end(), [](const PointF& a, const PointF& b) { return a.y < b.y || (a.y == b.y && a.x < b.x); });
+    pts.erase(std::unique(pts.begin(), pts.end(), [](const PointF& a, const PointF& b) { return a.x == b.x && a.y == b.y; }),
+              pts.end());
+    return min_area_rect_sorted(pts, width, height);
 }
 
 std::vector<TextBox> db_postprocess(const Tensor& prob, const DbOptions& opt) {
@@ -190,7 +197,7 @@ std::vector<TextBox> db_postprocess(const Tensor& prob, const DbOptions& opt) {
             if (mx != mn) pts.push_back({float(mx), float(y)});
         }
         float w = 0, h = 0;
-        auto rect = min_area_rect(pts, &w, &h);
+        auto rect = min_area_rect_sorted(pts, &w, &h);  // rows in order: already sorted
         if (std::min(w, h) < opt.min_size) continue;
         float score = float(sum / count);
         if (score < opt.box_threshold) continue;
