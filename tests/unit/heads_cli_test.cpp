@@ -226,7 +226,7 @@ TEST(HeadsCli, OcrReadsTheUpsideDownPage) {
 }
 
 // imageTextR.png: the same paragraph turned about 9 degrees: rotated boxes, straightened
-// crops. (Measured: CER 4.7 %, mostly spaces lost between words.)
+// crops. (Measured: CER 0.65 % with the bicubic crop, 4.7 % with bilinear: spaces lost.)
 TEST(HeadsCli, OcrReadsTheTiltedPage) {
     const std::string tilted = "/usr/share/doc/opencv-doc/examples/data/imageTextR.png";
     REQUIRE_FILES(tilted, ocr_assets() + "/ch_PP-OCRv4_rec_infer.onnx");

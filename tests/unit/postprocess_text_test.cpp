@@ -167,27 +167,62 @@ TEST(TextCrop, AxisAlignedCropResizesAndNormalizes) {
     int rw = resized_width(c, 48, 320);
     EXPECT_EQ(rw, 192);
     const int OW = 200;
+    // Bilinear reproduces a linear ramp exactly; OpenCV's bicubic (a = -0.75, not the
+    // linear-exact -0.5) is off by up to ~0.05 px of the ramp: 2e-3 after normalization.
+    for (CropInterp interp : {CropInterp::Bilinear, CropInterp::Cubic}) {
+    SCOPED_TRACE(interp == CropInterp::Cubic ? "cubic" : "bilinear");
+    const double tol = interp == CropInterp::Cubic ? 2e-3 : 1e-4;
+    CropNormalize norm;
+    norm.interp = interp;
     std::vector<float> out(3 * 48 * OW, -5.0f);
-    sample_crop_chw(v, c, 48, rw, OW, CropNormalize{}, out.data());
+    sample_crop_chw(v, c, 48, rw, OW, norm, out.data());
     auto at = [&](int ch, int y, int x) { return out[size_t(ch) * 48 * OW + size_t(y) * OW + size_t(x)]; };
     for (int u : {0, 7, 100, 191}) {
         double cx = std::clamp((u + 0.5) * 64.0 / 192 - 0.5, 0.0, 63.0);
-        EXPECT_NEAR(at(2, 10, u), (10 + cx) / 127.5 - 1, 1e-4) << u;  // channel 2 = R (BGR order)
+        EXPECT_NEAR(at(2, 10, u), (10 + cx) / 127.5 - 1, tol) << u;  // channel 2 = R (BGR order)
     }
     for (int y : {0, 20, 47}) {
         double cy = std::clamp((y + 0.5) * 16.0 / 48 - 0.5, 0.0, 15.0);
-        EXPECT_NEAR(at(1, y, 50), 2 * (20 + cy) / 127.5 - 1, 1e-4) << y;
+        EXPECT_NEAR(at(1, y, 50), 2 * (20 + cy) / 127.5 - 1, tol) << y;
     }
     EXPECT_NEAR(at(0, 5, 5), 100 / 127.5 - 1, 1e-5);
     EXPECT_EQ(at(0, 5, 192), 0.0f);  // right padding
     EXPECT_EQ(at(2, 47, 199), 0.0f);
     // Rotated 180: the first column now reads the crop's last one.
     std::vector<float> flip(out.size());
-    sample_crop_chw(v, rotate_180(c), 48, rw, OW, CropNormalize{}, flip.data());
+    sample_crop_chw(v, rotate_180(c), 48, rw, OW, norm, flip.data());
     for (int u : {0, 50, 191}) {
         double cx = std::clamp((u + 0.5) * 64.0 / 192 - 0.5, 0.0, 63.0);
-        EXPECT_NEAR(flip[2 * 48 * OW + 10 * OW + size_t(u)], (74 - cx) / 127.5 - 1, 1e-4) << u;
+        EXPECT_NEAR(flip[2 * 48 * OW + 10 * OW + size_t(u)], (74 - cx) / 127.5 - 1, tol) << u;
     }
+    }
+}
+
+TEST(TextCrop, CubicSharpensAnEdgeAndSaturates) {
+    // A black/white step: bicubic overshoots (clamped to 0..255), bilinear does not.
+    const int W = 40, H = 10;
+    std::vector<uint8_t> img(W * H, 0);
+    for (int y = 0; y < H; ++y)
+        for (int x = W / 2; x < W; ++x) img[y * W + x] = 255;
+    PixelsView v{img.data(), W, H, 1, 0};
+    QuadCrop c = straighten_quad({PointF{0, 0}, PointF{40, 0}, PointF{40, 10}, PointF{0, 10}});
+    CropNormalize norm;
+    norm.scale = 1.0f;
+    norm.bias = 0.0f;
+    std::vector<float> cub(3 * 10 * 160), lin(cub.size());
+    sample_crop_chw(v, c, 10, 160, 160, norm, cub.data());
+    norm.interp = CropInterp::Bilinear;
+    sample_crop_chw(v, c, 10, 160, 160, norm, lin.data());
+    float cmin = 255, cmax = 0;
+    for (float x : cub) { cmin = std::min(cmin, x); cmax = std::max(cmax, x); }
+    EXPECT_GE(cmin, 0.0f);
+    EXPECT_LE(cmax, 255.0f);
+    // Left of the step bilinear is a plain 0 (bicubic rings below 0 there: clamped).
+    int u = 77;  // (77.5) / 4 - 0.5 = 18.875
+    EXPECT_EQ(lin[5 * 160 + u], 0.0f);
+    int m = 79;  // 19.375: between the last black and first white pixel
+    EXPECT_GT(lin[5 * 160 + m], 0.0f);
+    EXPECT_LT(cub[5 * 160 + m], lin[5 * 160 + m]);  // steeper edge
 }
 
 TEST(TextCrop, TallBoxTurnsAndGeometryIsChecked) {

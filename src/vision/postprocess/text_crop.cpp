@@ -16,6 +16,16 @@ struct Homography {
     double a, b, c, d, e, f, g, h;
 };
 
+// OpenCV's bicubic kernel (a = -0.75) at fraction t: weights of taps -1, 0, 1, 2.
+void cubic_weights(float t, float* w) {
+    const float A = -0.75f;
+    float t1 = t + 1, t2 = 1 - t, t3 = 2 - t;
+    w[0] = ((A * t1 - 5 * A) * t1 + 8 * A) * t1 - 4 * A;
+    w[1] = ((A + 2) * t - (A + 3)) * t * t + 1;
+    w[2] = ((A + 2) * t2 - (A + 3)) * t2 * t2 + 1;
+    w[3] = ((A * t3 - 5 * A) * t3 + 8 * A) * t3 - 4 * A;
+}
+
 Homography square_to_quad(const std::array<PointF, 4>& q) {
     double x0 = q[0].x, y0 = q[0].y, x1 = q[1].x, y1 = q[1].y, x2 = q[2].x, y2 = q[2].y, x3 = q[3].x, y3 = q[3].y;
     double dx1 = x1 - x2, dx2 = x3 - x2, dx3 = x0 - x1 + x2 - x3;
@@ -95,8 +105,27 @@ void sample_crop_chw(const PixelsView& src, const QuadCrop& crop, int out_h, int
             X = std::min(X, maxx);  // border replicate
             Y = std::min(Y, maxy);
             int x0 = int(X), y0 = int(Y);
-            int x1 = std::min(x0 + 1, src.width - 1), y1 = std::min(y0 + 1, src.height - 1);
             float fx = X - float(x0), fy = Y - float(y0);
+            if (norm.interp == CropInterp::Cubic) {
+                float wx[4], wy[4];
+                cubic_weights(fx, wx);
+                cubic_weights(fy, wy);
+                for (int k = 0; k < 3; ++k) {
+                    int ch = src_ch[k];
+                    float acc = 0;
+                    for (int j = 0; j < 4; ++j) {
+                        int yy = std::clamp(y0 - 1 + j, 0, src.height - 1);
+                        const uint8_t* rr = src.data + int64_t(yy) * stride;
+                        float racc = 0;
+                        for (int i = 0; i < 4; ++i) racc += wx[i] * rr[std::clamp(x0 - 1 + i, 0, src.width - 1) * C + ch];
+                        acc += wy[j] * racc;
+                    }
+                    // Saturated like OpenCV's 8-bit result (cubic overshoots at edges).
+                    row[k][u] = std::clamp(acc, 0.0f, 255.0f) * norm.scale + norm.bias;
+                }
+                continue;
+            }
+            int x1 = std::min(x0 + 1, src.width - 1), y1 = std::min(y0 + 1, src.height - 1);
             const uint8_t* r0 = src.data + int64_t(y0) * stride;
             const uint8_t* r1 = src.data + int64_t(y1) * stride;
             for (int k = 0; k < 3; ++k) {

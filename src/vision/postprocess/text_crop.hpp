@@ -1,7 +1,7 @@
 // Crop-and-straighten of detected text boxes for PP-OCR's cls and rec models, fused into
 // one pass: each output pixel of the normalized NCHW model input is mapped through the
 // resize (half-pixel centres) and the box's perspective transform back to the photo and
-// sampled bilinearly. No intermediate crop image is made.
+// sampled there (bicubic or bilinear, edges replicated). No intermediate crop image is made.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -29,7 +29,13 @@ struct QuadCrop {
 QuadCrop straighten_quad(const std::array<PointF, 4>& quad);
 QuadCrop rotate_180(const QuadCrop& c);
 
+// Bicubic is what PP-OCR's crop (cv2.warpPerspective, INTER_CUBIC) uses; on the tilted
+// paragraph imageTextR.png it cut the character error rate from 4.7 % (bilinear) to 0.65 %:
+// small rotated text keeps its gaps between words.
+enum class CropInterp { Bilinear, Cubic };
+
 struct CropNormalize {
+    CropInterp interp = CropInterp::Cubic;
     bool bgr = true;        // PP-OCR models read OpenCV's BGR order
     float scale = 1.0f / 127.5f, bias = -1.0f;  // (x/255 - 0.5) / 0.5
     float pad = 0.0f;       // value of the columns right of the resized crop
