@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# README command 1: install, build, and run the bundled Fashion-MNIST CNN on test images.
+# README command 1: install, build, and run the bundled Fashion-MNIST CNN on a product photo
+# (classify: top-5 with class names, latency, a labelled picture), then check it against torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,7 +10,10 @@ MODEL=models/fashion_mnist/fashion_mnist_cnn.onnx
 DATA=models/fixtures/fashion_mnist_cnn/test_data_set_0
 echo "== edgecnn info $MODEL"
 build/edgecnn info "$MODEL"
-echo "== edgecnn run (two Fashion-MNIST test images: an ankle boot (9) and a pullover (2))"
+PHOTO=models/fashion_mnist/samples/t10k_0_ankle_boot.png
+echo "== edgecnn run $MODEL --image $PHOTO (preprocessing, task and class names from $MODEL.json)"
+build/edgecnn run "$MODEL" --image "$PHOTO" --out build/quickstart_out
+echo "== edgecnn run (two Fashion-MNIST test images as a tensor file: an ankle boot (9) and a pullover (2))"
 build/edgecnn run "$MODEL" --input "input=$DATA/input_0.pb" --out build/quickstart_out
 echo "== edgecnn check against torch's outputs"
 build/edgecnn check "$MODEL" --data "$DATA"

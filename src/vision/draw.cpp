@@ -107,6 +107,9 @@ void overlay_labels(Image& img, const std::vector<int>& labels, int width, int h
         g.tensor_height <= 0)
         return;
     const float gx = float(width) / float(g.tensor_width), gy = float(height) / float(g.tensor_height);
+    const int a8 = std::clamp(int(std::lround(alpha * 256.f)), 0, 256), inv = 256 - a8;
+    Color table[21];
+    for (int i = 0; i < 21; ++i) table[i] = palette_color(i);
     std::vector<int> col(size_t(img.width));
     for (int x = 0; x < img.width; ++x) {
         float t = g.to_tensor_x(float(x) + 0.5f) * gx;
@@ -116,10 +119,20 @@ void overlay_labels(Image& img, const std::vector<int>& labels, int width, int h
         float t = g.to_tensor_y(float(y) + 0.5f) * gy;
         if (t < 0 || t >= float(height)) continue;
         const int* row = labels.data() + size_t(int(t)) * size_t(width);
-        for (int x = 0; x < img.width; ++x) {
+        uint8_t* px = img.at(0, y);
+        for (int x = 0; x < img.width; ++x, px += img.channels) {
             if (col[size_t(x)] < 0) continue;
             int l = row[col[size_t(x)]];
-            if (l != skip) blend_pixel(img, x, y, palette_color(l), alpha);
+            if (l == skip) continue;
+            // Integer blend (8-bit weights): this runs on every pixel of every video frame.
+            const Color c = l < 21 && l >= 0 ? table[l] : palette_color(l);
+            if (img.channels == 1) {
+                blend_pixel(img, x, y, c, alpha);
+                continue;
+            }
+            px[0] = uint8_t((px[0] * inv + c.r * a8 + 128) >> 8);
+            px[1] = uint8_t((px[1] * inv + c.g * a8 + 128) >> 8);
+            px[2] = uint8_t((px[2] * inv + c.b * a8 + 128) >> 8);
         }
     }
 }

@@ -371,4 +371,16 @@ TensorImage to_tensor(const Image& img, const Preprocess& p, const Shape& expect
     return out;
 }
 
+Image resize_bilinear(const Image& img, int width, int height) {
+    Image out(width, height, img.channels);
+    Geometry g = make_geometry(img.width, img.height, width, height, ResizeMode::Stretch);
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x)
+            for (int c = 0; c < img.channels; ++c) {
+                float v = bilinear(img, g.to_image_x(float(x) + 0.5f), g.to_image_y(float(y) + 0.5f), c);
+                out.at(x, y)[c] = uint8_t(std::clamp(std::lround(v), 0l, 255l));
+            }
+    return out;
+}
+
 }  // namespace edgecnn::vision

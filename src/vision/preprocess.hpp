@@ -109,4 +109,7 @@ TensorImage to_tensor(const Image& img, const Preprocess& p, const Shape& expect
 // outside the photo, then (v * scale - mean) / std of tensor channel `c`.
 float reference_sample(const Image& img, const Preprocess& p, const Geometry& g, int xt, int yt, int c, int channels);
 
+// An 8-bit image resized with the same bilinear sampling (stretch; channels kept), rounded.
+Image resize_bilinear(const Image& img, int width, int height);
+
 }  // namespace edgecnn::vision

@@ -11,6 +11,7 @@
 #include "onnx/importer.hpp"
 #include "runtime/session.hpp"
 #include "vision/image.hpp"
+#include "vision/nv12.hpp"
 #include "vision/postprocess/segment.hpp"
 #include "vision/preprocess.hpp"
 
@@ -146,4 +147,32 @@ TEST(VisionCli, ImageErrorsAreClear) {
     EXPECT_NE(r.output.find("[1,1,28,28]"), std::string::npos) << r.output;
     r = test::run_cli("profile " + model + " --image " + kChelsea + " --runs 1 --warmup 0");
     EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+// A raw NV12 frame gives the same answer as the same frame converted to a PNG first.
+TEST(VisionCli, Nv12FrameInputMatchesItsRgbPicture) {
+    if (!std::filesystem::exists(kFashionImages)) GTEST_FAIL() << kFashionImages << " missing";
+    Tensor images = read_idx_u8(kFashionImages);
+    auto dir = test::temp_dir("vision_nv12_cli");
+    const std::string model = test::source_path("models/fashion_mnist/fashion_mnist_cnn.onnx");
+    for (int i : {0, 1, 2}) {
+        vision::Image img(28, 28, 1);
+        std::copy_n(images.data<uint8_t>() + i * 784, 784, img.pixels.data());
+        vision::YuvImage f = vision::rgb_to_yuv(img, vision::YuvOrder::NV12);
+        std::string raw = (dir / (std::string("f") + std::to_string(i) + ".nv12")).string();
+        std::ofstream(raw, std::ios::binary).write(reinterpret_cast<const char*>(f.data.data()), std::streamsize(f.data.size()));
+        std::string png = (dir / (std::string("f") + std::to_string(i) + ".png")).string();
+        vision::write_png(png, vision::yuv_to_rgb(f));
+        auto a = test::run_cli("run " + model + " --nv12 " + raw + " --frame-size 28x28 --top-k 1");
+        auto b = test::run_cli("run " + model + " --image " + png + " --top-k 1");
+        ASSERT_EQ(a.exit_code, 0) << a.output;
+        ASSERT_EQ(b.exit_code, 0) << b.output;
+        std::smatch ma, mb;
+        ASSERT_TRUE(std::regex_search(a.output, ma, std::regex("top-1: class (\\d+)")));
+        ASSERT_TRUE(std::regex_search(b.output, mb, std::regex("top-1: class (\\d+)")));
+        EXPECT_EQ(ma[1].str(), mb[1].str());
+    }
+    auto bad = test::run_cli("run " + model + " --nv12 " + (dir / "f0.nv12").string() + " --frame-size 30x28");
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.output.find("f0.nv12"), std::string::npos) << bad.output;
 }

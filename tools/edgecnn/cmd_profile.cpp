@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "image_inputs.hpp"
+#include "profile_html.hpp"
 #include "random_inputs.hpp"
 
 namespace edgecnn::cli {
@@ -61,14 +62,20 @@ int cmd_profile(const ProfileArgs& a) {
     if (a.sort) std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return ns[x] > ns[y]; });
     const double peak = 260.0 * a.threads;
     std::vector<Shape> scratch;
-    std::printf("%-48s %-16s %-28s %-18s %8s %6s %8s %6s\n", "layer", "op", "kernel", "output", "ms", "%", "GFLOP/s", "%peak");
-    int64_t total_macs = 0;
-    for (size_t idx = 0; idx < order.size() && (a.top <= 0 || idx < size_t(a.top)); ++idx) {
-        size_t i = order[idx];
+    ProfileReport rep;
+    rep.model = a.model;
+    rep.threads = a.threads;
+    rep.runs = a.runs;
+    rep.total_ms = total_ms;
+    rep.sum_ms = sum_ms;
+    rep.peak_gflops = peak;
+    for (const auto& [name, t] : inputs) rep.inputs += (rep.inputs.empty() ? "" : ", ") + name + " " + shape_str(t.shape());
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
         const Node& n = g.nodes[i];
-        double ms = double(ns[i]) / 1e6 / (a.runs + 1);
-        int64_t macs = plan_node_macs(g, n, scratch);
-        double gflops = ms > 0 ? 2.0 * double(macs) / (ms * 1e6) : 0;
+        ProfileRow row;
+        row.layer = n.name;
+        row.op = n.op_type;
+        row.kernel = plan->kernels()[i]->kernel_name();
         std::string out;
         if (n.outputs.empty() || !g.value(n.outputs[0]).shape) out = "?";
         else
@@ -76,16 +83,31 @@ int cmd_profile(const ProfileArgs& a) {
                 if (!out.empty()) out += 'x';
                 out += std::to_string(d.value);
             }
-        std::string name = n.name;
-        if (name.size() > 47) name = std::string("...").append(n.name, n.name.size() - 44, 44);
-        std::printf("%-48s %-16s %-28s %-18s %8.3f %6.1f %8.1f %6.1f\n", name.c_str(), n.op_type.c_str(),
-                    plan->kernels()[i]->kernel_name().c_str(), out.c_str(), ms, 100.0 * ms / std::max(sum_ms, 1e-9), gflops,
-                    100.0 * gflops / peak);
+        row.output = out;
+        row.ms = double(ns[i]) / 1e6 / (a.runs + 1);
+        row.macs = plan_node_macs(g, n, scratch);
+        row.gflops = row.ms > 0 ? 2.0 * double(row.macs) / (row.ms * 1e6) : 0;
+        row.percent = 100.0 * row.ms / std::max(sum_ms, 1e-9);
+        row.percent_of_peak = 100.0 * row.gflops / peak;
+        rep.total_macs += row.macs;
+        rep.rows.push_back(std::move(row));
     }
-    for (const Node& n : g.nodes) total_macs += plan_node_macs(g, n, scratch);
+    std::printf("%-48s %-16s %-28s %-18s %8s %6s %8s %6s\n", "layer", "op", "kernel", "output", "ms", "%", "GFLOP/s", "%peak");
+    for (size_t idx = 0; idx < order.size() && (a.top <= 0 || idx < size_t(a.top)); ++idx) {
+        const ProfileRow& r = rep.rows[order[idx]];
+        std::string name = r.layer;
+        if (name.size() > 47) name = std::string("...").append(r.layer, r.layer.size() - 44, 44);
+        std::printf("%-48s %-16s %-28s %-18s %8.3f %6.1f %8.1f %6.1f\n", name.c_str(), r.op.c_str(), r.kernel.c_str(),
+                    r.output.c_str(), r.ms, r.percent, r.gflops, r.percent_of_peak);
+    }
+    const int64_t total_macs = rep.total_macs;
     std::printf("total: %.3f ms per run (sum of layers %.3f ms), %zu layers, %.3f GMACs, %.1f GFLOP/s (%.1f%% of %.0f)\n",
                 total_ms, sum_ms, g.nodes.size(), double(total_macs) / 1e9, 2.0 * double(total_macs) / (total_ms * 1e6),
                 100.0 * 2.0 * double(total_macs) / (total_ms * 1e6) / peak, peak);
+    if (!a.html.empty()) {
+        write_profile_html(a.html, rep);
+        std::printf("html report: %s\n", a.html.c_str());
+    }
     return 0;
 }
 

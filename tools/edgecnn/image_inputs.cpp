@@ -7,6 +7,7 @@
 #include "base/error.hpp"
 #include "random_inputs.hpp"
 #include "tasks.hpp"
+#include "vision/nv12.hpp"
 
 namespace edgecnn::cli {
 
@@ -128,7 +129,27 @@ PreparedImage prepare_image(const ImagePipeline& p, const ImageArgs& a) {
         r.preprocess_ms = ms_since(t0);
         return r;
     }
-    fail("no --image given");
+    if (!a.nv12.empty() && !a.nv21.empty()) fail("--nv12 and --nv21 exclude each other");
+    if (!a.nv12.empty() || !a.nv21.empty()) {
+        const bool nv21 = a.nv12.empty();
+        r.source = nv21 ? a.nv21 : a.nv12;
+        if (a.frame_size.empty()) fail(std::string(nv21 ? "--nv21" : "--nv12") + " needs --frame-size WxH");
+        int w = 0, h = 0;
+        vision::parse_size("--frame-size", a.frame_size, w, h);
+        auto t0 = Clock::now();
+        vision::YuvImage f = vision::load_yuv(r.source, w, h, nv21 ? vision::YuvOrder::NV21 : vision::YuvOrder::NV12);
+        r.decode_ms = ms_since(t0);
+        t0 = Clock::now();
+        try {
+            r.tensor = vision::yuv_to_tensor(f, p.preprocess, p.input_shape);
+        } catch (const Error& e) {
+            throw e.with_prefix(p.model + ": input '" + p.input_name + "': ");
+        }
+        r.preprocess_ms = ms_since(t0);
+        r.image = vision::yuv_to_rgb(f);  // for pictures, off the clock
+        return r;
+    }
+    fail("no --image, --nv12 or --nv21 given");
 }
 
 NamedTensors inputs_with_image(const Graph& g, const std::string& model, const ImageArgs& a,

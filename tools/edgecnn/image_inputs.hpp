@@ -42,7 +42,8 @@ vision::TensorImage preprocess_image(const ImagePipeline& p, const vision::Image
 NamedTensors inputs_with_image(const Graph& g, const std::string& model, const ImageArgs& a,
                                std::map<std::string, Shape> given, std::mt19937& rng);
 
-// The resolved task name: --task, else the sidecar's "task", else "".
+// The resolved task name: --task, else the sidecar's "task", else "" (callers apply the
+// sidecar's default only when a photo or frame is the input).
 std::string resolve_task_name(const std::string& model, const ImageArgs& a, const std::string& task_flag);
 // Task options from the flags and the pipeline (class names default to the sidecar's).
 struct TaskOptions;

@@ -1,4 +1,4 @@
-// edgecnn command line: info, run, check, conformance, bench.
+// edgecnn command line: info, run, check, conformance, bench, profile, stream.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -63,6 +63,19 @@ int main(int argc, char** argv) {
     add_image_options(c_prof, prof.image);
 
 
+    StreamArgs stream;
+    auto* c_stream = app.add_subcommand("stream", "Frames through decode → preprocess → infer → post-process, paced, on threads");
+    c_stream->add_option("model", stream.model, "Model file (.onnx)")->required();
+    c_stream->add_option("--frames", stream.frames_dir, "Folder of JPEG/PNG frames (name order)")->required();
+    c_stream->add_option("--fps", stream.fps, "Target frame rate: frames are released at this pace (default 30)");
+    c_stream->add_option("--threads,-t", stream.threads, "Inference threads, counting the caller (default 1)");
+    c_stream->add_option("--max-frames", stream.max_frames, "Only the first N frames");
+    c_stream->add_option("--queue", stream.queue, "Depth of the bounded queue between stages (default 2)");
+    c_stream->add_option("--out,-o", stream.out_dir, "Write annotated frames here (after timing)");
+    c_stream->add_flag("--quiet,-q", stream.quiet, "No progress line");
+    add_image_options(c_stream, stream.image);
+    add_task_options(c_stream, stream.task);
+
     CLI11_PARSE(app, argc, argv);
     if (prof.top > 0) prof.sort = true;
     try {
@@ -72,6 +85,7 @@ int main(int argc, char** argv) {
         if (*c_conf) return cmd_conformance(conf);
         if (*c_prof) return cmd_profile(prof);
         if (*c_bench) return cmd_bench(bench);
+        if (*c_stream) return cmd_stream(stream);
     } catch (const edgecnn::Error& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;

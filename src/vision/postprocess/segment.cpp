@@ -19,21 +19,30 @@ LabelMap segment_labels(const Tensor& t, bool nchw, float threshold) {
     m.labels.assign(size_t(W * H), 0);
     const float* x = t.data<float>();
     const int64_t hw = H * W;
-    for (int64_t i = 0; i < hw; ++i) {
-        if (K == 1) {
-            m.labels[size_t(i)] = x[i] > threshold ? 1 : 0;
-            continue;
-        }
-        int best = 0;
-        float bv = nchw ? x[i] : x[i * K];
+    if (K == 1) {
+        for (int64_t i = 0; i < hw; ++i) m.labels[size_t(i)] = x[i] > threshold ? 1 : 0;
+    } else if (nchw) {
+        // Plane by plane, so every read streams through memory (a per-pixel loop over
+        // classes would jump by H*W floats each step).
+        std::vector<float> best(x, x + hw);
+        int* lab = m.labels.data();
         for (int64_t k = 1; k < K; ++k) {
-            float v = nchw ? x[k * hw + i] : x[i * K + k];
-            if (v > bv) {
-                bv = v;
-                best = int(k);
+            const float* plane = x + k * hw;
+            const int kk = int(k);
+            for (int64_t i = 0; i < hw; ++i) {
+                const bool better = plane[i] > best[size_t(i)];
+                best[size_t(i)] = better ? plane[i] : best[size_t(i)];
+                lab[i] = better ? kk : lab[i];
             }
         }
-        m.labels[size_t(i)] = best;
+    } else {
+        for (int64_t i = 0; i < hw; ++i) {
+            const float* px = x + i * K;
+            int bi = 0;
+            for (int64_t k = 1; k < K; ++k)
+                if (px[k] > px[bi]) bi = int(k);
+            m.labels[size_t(i)] = bi;
+        }
     }
     return m;
 }
