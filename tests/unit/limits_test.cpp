@@ -374,3 +374,17 @@ TEST(Limits, TensorFileWithExternalDataIsRefused) {
         EXPECT_NE(std::string(err.what()).find("not allowed"), std::string::npos) << err.what();
     }
 }
+
+// The limit is configurable without code: EDGECNN_MAX_TENSOR_BYTES bounds the CLI too.
+TEST(Limits, CliHonoursTheTensorLimitFromTheEnvironment) {
+    std::string model = test::source_path("models/fashion_mnist/fashion_mnist_cnn.onnx");
+    ::setenv("EDGECNN_MAX_TENSOR_BYTES", "1000", 1);
+    auto r = test::run_cli("info " + model);
+    ::setenv("EDGECNN_MAX_TENSOR_BYTES", "lots", 1);
+    auto bad = test::run_cli("info " + model);
+    ::unsetenv("EDGECNN_MAX_TENSOR_BYTES");
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("memory limit of 1000 bytes"), std::string::npos) << r.output;
+    EXPECT_EQ(bad.exit_code, 0) << bad.output;
+    EXPECT_NE(bad.output.find("ignoring EDGECNN_MAX_TENSOR_BYTES='lots'"), std::string::npos) << bad.output;
+}

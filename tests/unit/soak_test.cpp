@@ -82,5 +82,7 @@ TEST(Soak, ResidentMemoryIsFlatOverManyRunsWithAlternatingShapes) {
         // check for leaks and errors, but resident size says nothing about the engine here.
         return;
     }
-    EXPECT_LT(rss_peak - rss_warm, int64_t(1) << 20) << "resident memory grew after warm-up";
+    // The acceptance figure: growth between run 1,000 and the last run under 1 MiB. (The peak
+    // in between is printed too; it moves by a few hundred KB as malloc reuses and trims.)
+    EXPECT_LT(rss_end - rss_warm, int64_t(1) << 20) << "resident memory grew after warm-up";
 }
