@@ -5,7 +5,10 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake ninja-build pkg-config libonnx-dev libprotobuf-dev protobuf-compiler
             zlib1g-dev libcli11-dev libstb-dev nlohmann-json3-dev)
-TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata dataset-fashion-mnist python3-skimage chromium opencv-doc)
+TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata dataset-fashion-mnist
+           python3-skimage opencv-doc   # photos for the vision/heads tests
+           chromium                     # renders profile --html in a test
+           clang-14 libclang-rt-14-dev llvm-14)  # clang + libFuzzer/sanitizer runtimes + llvm-symbolizer: tests/fuzz
 
 pkgs=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" == "--test" ]]; then pkgs+=("${TEST_PKGS[@]}"); fi

@@ -1,6 +1,8 @@
 #include "base/tensor.hpp"
 
 #include <atomic>
+#include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -9,7 +11,23 @@
 namespace edgecnn {
 
 namespace {
-std::atomic<int64_t> g_max_tensor_bytes{int64_t(16) << 30};
+// 16 GiB unless EDGECNN_MAX_TENSOR_BYTES says otherwise (so the CLI and any program can
+// lower it without code); a value that is not a positive integer is reported and ignored.
+int64_t initial_max_tensor_bytes() {
+    constexpr int64_t kDefault = int64_t(16) << 30;
+    const char* env = std::getenv("EDGECNN_MAX_TENSOR_BYTES");
+    if (!env || !*env) return kDefault;
+    int64_t v = 0;
+    const char* end = env + std::strlen(env);
+    auto [p, ec] = std::from_chars(env, end, v);
+    if (ec != std::errc() || p != end || v <= 0) {
+        std::fprintf(stderr, "edgecnn: ignoring EDGECNN_MAX_TENSOR_BYTES='%s' (not a positive byte count)\n", env);
+        return kDefault;
+    }
+    return v;
+}
+
+std::atomic<int64_t> g_max_tensor_bytes{initial_max_tensor_bytes()};
 
 template <typename Out>
 std::vector<Out> convert_all(const Tensor& t) {

@@ -18,7 +18,9 @@ int64_t shape_numel(const Shape& shape);
 std::string shape_str(const Shape& shape);  // "[1,3,224,224]"
 
 // Upper bound for one tensor allocation; a model cannot make the engine allocate more.
-// Defaults to 16 GiB; set with set_max_tensor_bytes() (the CLI exposes it).
+// Defaults to 16 GiB or the environment variable EDGECNN_MAX_TENSOR_BYTES (read once at
+// start-up, so it also bounds the CLI); set_max_tensor_bytes() changes it. The importer
+// applies it to declared initializers and list attributes before allocating anything.
 int64_t max_tensor_bytes();
 void set_max_tensor_bytes(int64_t bytes);
 

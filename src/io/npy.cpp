@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "base/error.hpp"
 
@@ -42,6 +43,15 @@ std::string dict_value(const std::string& header, const std::string& key, const 
 Tensor read_npy(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(ErrorKind::Io, path + ": cannot open file");
+    return read_npy(in, path);
+}
+
+Tensor read_npy_bytes(const void* data, size_t size, const std::string& name) {
+    std::istringstream in(std::string(static_cast<const char*>(data), size), std::ios::binary);
+    return read_npy(in, name);
+}
+
+Tensor read_npy(std::istream& in, const std::string& path) {
     char magic[8];
     if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) fail(path + ": not a .npy file");
     uint32_t header_len = 0;

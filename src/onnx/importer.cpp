@@ -18,6 +18,37 @@ namespace {
 constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 21;
 
+// Names (tensors, nodes, ops, attributes) and string attributes past these lengths are
+// refused with Error(Limit): no real model comes near them, and every message quotes names.
+constexpr size_t kMaxNameBytes = 4096;
+constexpr size_t kMaxStringAttributeBytes = 65536;
+
+std::string clipped(const std::string& s) { return s.size() <= 64 ? s : s.substr(0, 64) + "..."; }
+
+const std::string& checked_name(const std::string& s, const char* what) {
+    if (s.size() > kMaxNameBytes)
+        throw Error(ErrorKind::Limit, std::string(what) + " '" + clipped(s) + "' is " + std::to_string(s.size()) +
+                                          " bytes long (limit " + std::to_string(kMaxNameBytes) + ")");
+    return s;
+}
+
+// List attributes count against the tensor memory limit (max_tensor_bytes), like tensors.
+void check_attribute_size(const onnx::AttributeProto& a) {
+    int64_t count = int64_t(a.ints_size()) + a.floats_size() + a.strings_size();
+    if (count > max_tensor_bytes() / 8)
+        throw Error(ErrorKind::Limit, "attribute '" + clipped(a.name()) + "' holds " + std::to_string(count) +
+                                          " values, more than the memory limit of " +
+                                          std::to_string(max_tensor_bytes()) + " bytes allows");
+    auto check_string = [&](const std::string& s) {
+        if (s.size() > kMaxStringAttributeBytes)
+            throw Error(ErrorKind::Limit, "attribute '" + clipped(a.name()) + "' holds a string of " +
+                                              std::to_string(s.size()) + " bytes (limit " +
+                                              std::to_string(kMaxStringAttributeBytes) + ")");
+    };
+    check_string(a.s());
+    for (const auto& s : a.strings()) check_string(s);
+}
+
 void set_type(Value& v, const onnx::TypeProto& type, const std::string& what) {
     if (!type.has_tensor_type()) fail_unsupported(what + " '" + v.name + "' is not a tensor (sequences and maps are not supported)");
     const auto& tt = type.tensor_type();
@@ -43,6 +74,7 @@ void set_type(Value& v, const onnx::TypeProto& type, const std::string& what) {
 }
 
 Attribute convert_attribute(const onnx::AttributeProto& a, const std::string& base_dir) {
+    check_attribute_size(a);
     Attribute out;
     using A = onnx::AttributeProto;
     switch (a.type()) {
@@ -68,6 +100,7 @@ Attribute convert_attribute(const onnx::AttributeProto& a, const std::string& ba
 std::shared_ptr<Tensor> constant_node_value(const onnx::NodeProto& n, const std::string& base_dir) {
     if (n.attribute_size() != 1) return nullptr;
     const auto& a = n.attribute(0);
+    check_attribute_size(a);
     if (a.name() == "value" && a.type() == onnx::AttributeProto::TENSOR)
         return std::make_shared<Tensor>(tensor_from_proto(a.t(), base_dir));
     if (a.name() == "value_float" && a.type() == onnx::AttributeProto::FLOAT)
@@ -112,7 +145,7 @@ std::shared_ptr<Graph> convert_model(const onnx::ModelProto& m, const std::strin
     for (const auto& init : gp.initializer()) {
         if (init.name().empty()) fail("an initializer has no name");
         Value v;
-        v.name = init.name();
+        v.name = checked_name(init.name(), "initializer name");
         try {
             v.constant = std::make_shared<const Tensor>(tensor_from_proto(init, base_dir));
         } catch (const Error& e) {
@@ -126,7 +159,7 @@ std::shared_ptr<Graph> convert_model(const onnx::ModelProto& m, const std::strin
         if (existing != kNoValue) continue;  // an initializer listed as input (IR < 4): a constant
         if (in.name().empty()) fail("a graph input has no name");
         Value v;
-        v.name = in.name();
+        v.name = checked_name(in.name(), "graph input name");
         set_type(v, in.type(), "graph input");
         g->inputs.push_back(g->add_value(std::move(v)));
     }
@@ -135,13 +168,16 @@ std::shared_ptr<Graph> convert_model(const onnx::ModelProto& m, const std::strin
         ValueId id = g->find(name);
         if (id == kNoValue) {
             Value v;
-            v.name = name;
+            v.name = checked_name(name, "tensor name");
             id = g->add_value(std::move(v));
         }
         return id;
     };
     for (int k = 0; k < gp.node_size(); ++k) {
         const onnx::NodeProto& np = gp.node(k);
+        checked_name(np.name(), "node name");
+        checked_name(np.op_type(), "op type");
+        checked_name(np.domain(), "op domain");
         std::string label = np.name().empty() ? np.op_type() + "_" + std::to_string(k) : np.name();
         try {
             bool default_domain = np.domain().empty() || np.domain() == "ai.onnx";
@@ -161,6 +197,7 @@ std::shared_ptr<Graph> convert_model(const onnx::ModelProto& m, const std::strin
             node.domain = np.domain() == "ai.onnx" ? "" : np.domain();
             for (const auto& a : np.attribute()) {
                 if (a.name().empty()) fail("an attribute has no name");
+                checked_name(a.name(), "attribute name");
                 if (node.attrs.count(a.name())) fail("attribute '" + a.name() + "' appears twice");
                 node.attrs[a.name()] = convert_attribute(a, base_dir);
             }

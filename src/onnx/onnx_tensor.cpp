@@ -1,5 +1,7 @@
 #include "onnx/onnx_tensor.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -12,17 +14,29 @@ namespace {
 
 std::string tensor_label(const onnx::TensorProto& p) { return "tensor '" + p.name() + "'"; }
 
+// A decimal offset/length of external data; anything else is a clear error (not a
+// std::invalid_argument escaping from std::stoll).
+int64_t parse_external_number(const onnx::TensorProto& p, const std::string& key, const std::string& text) {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size() || v < 0)
+        fail(tensor_label(p) + ": external data " + key + " '" + text.substr(0, 32) + "' is not a valid byte count");
+    return v;
+}
+
 // External data must stay inside the model's folder: "../../etc/passwd" is refused.
+// Everything (path, file size, offset, length) is checked before the tensor is allocated.
 std::string read_external(const onnx::TensorProto& p, const std::string& base_dir, size_t expected) {
     std::string location;
     int64_t offset = 0, length = -1;
     for (const auto& kv : p.external_data()) {
         if (kv.key() == "location") location = kv.value();
-        else if (kv.key() == "offset") offset = std::stoll(kv.value());
-        else if (kv.key() == "length") length = std::stoll(kv.value());
+        else if (kv.key() == "offset") offset = parse_external_number(p, "offset", kv.value());
+        else if (kv.key() == "length") length = parse_external_number(p, "length", kv.value());
     }
     if (base_dir.empty()) fail(tensor_label(p) + ": external data is not allowed here");
     if (location.empty()) fail(tensor_label(p) + ": external data has no location");
+    if (location.find('\0') != std::string::npos) fail(tensor_label(p) + ": external data path contains a NUL byte");
     namespace fs = std::filesystem;
     fs::path base = fs::weakly_canonical(fs::path(base_dir));
     fs::path file = fs::weakly_canonical(base / location);
@@ -33,11 +47,11 @@ std::string read_external(const onnx::TensorProto& p, const std::string& base_di
     if (!in) throw Error(ErrorKind::Io, tensor_label(p) + ": cannot open external data file '" + file.string() + "'");
     in.seekg(0, std::ios::end);
     int64_t fsize = in.tellg();
-    if (offset < 0 || offset > fsize) fail(tensor_label(p) + ": external data offset is beyond the end of the file");
+    if (offset > fsize) fail(tensor_label(p) + ": external data offset is beyond the end of the file");
     if (length < 0) length = fsize - offset;
-    if (length != int64_t(expected) || offset + length > fsize)
-        fail(tensor_label(p) + ": external data holds " + std::to_string(length) + " bytes, expected " +
-             std::to_string(expected));
+    if (length != int64_t(expected) || length > fsize - offset)
+        fail(tensor_label(p) + ": external data holds " + std::to_string(std::min(length, fsize - offset)) +
+             " bytes, expected " + std::to_string(expected));
     std::string buf(size_t(length), '\0');
     in.seekg(offset);
     in.read(buf.data(), length);
@@ -62,8 +76,20 @@ Tensor tensor_from_proto(const onnx::TensorProto& p, const std::string& base_dir
     Shape shape(p.dims().begin(), p.dims().end());
     for (int64_t d : shape)
         if (d < 0) fail(tensor_label(p) + " has a negative dimension " + shape_str(shape));
-    int64_t n = shape_numel(shape);
+    int64_t n = 0;
+    try {
+        n = shape_numel(shape);
+    } catch (const Error& e) {
+        throw e.with_prefix(tensor_label(p) + ": ");
+    }
     size_t es = dtype_size(dt);
+    if (es == 0) fail_unsupported(tensor_label(p) + ": data type " + dtype_name(dt) + " is not supported");
+    // Past the memory limit (Error(Limit)) before any byte count is computed, so n * es
+    // cannot overflow below.
+    if (n > max_tensor_bytes() / int64_t(es))
+        throw Error(ErrorKind::Limit, tensor_label(p) + " of shape " + shape_str(shape) +
+                                          " is larger than the memory limit of " + std::to_string(max_tensor_bytes()) +
+                                          " bytes");
     // Check the payload size before allocating, so a tiny file cannot claim a huge tensor.
     bool external = p.data_location() == onnx::TensorProto::EXTERNAL;
     if (!external && p.has_raw_data() && p.raw_data().size() != size_t(n) * es)
@@ -82,14 +108,13 @@ Tensor tensor_from_proto(const onnx::TensorProto& p, const std::string& base_dir
             fail(tensor_label(p) + " holds " + std::to_string(have) + " values, its dims " + shape_str(shape) +
                  " need " + std::to_string(n));
     }
-    if (external && n > max_tensor_bytes() / int64_t(es))
-        throw Error(ErrorKind::Limit, tensor_label(p) + " is larger than the memory limit");
-    Tensor t(dt, shape);
     if (external) {
-        std::string buf = read_external(p, base_dir, t.nbytes());
-        std::memcpy(t.raw(), buf.data(), buf.size());
+        std::string buf = read_external(p, base_dir, size_t(n) * es);
+        Tensor t = Tensor::uninitialized(dt, shape);
+        if (!buf.empty()) std::memcpy(t.raw(), buf.data(), buf.size());
         return t;
     }
+    Tensor t(dt, shape);
     if (p.has_raw_data()) {
         std::memcpy(t.raw(), p.raw_data().data(), t.nbytes());
         return t;

@@ -1,5 +1,6 @@
 #include "onnx/tensor_proto.hpp"
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -14,8 +15,13 @@ Tensor read_tensor_pb(const std::string& path, std::string* name) {
     std::stringstream ss;
     ss << in.rdbuf();
     std::string bytes = ss.str();
+    return read_tensor_pb_bytes(bytes.data(), bytes.size(), path, name);
+}
+
+Tensor read_tensor_pb_bytes(const void* data, size_t size, const std::string& path, std::string* name) {
     onnx::TensorProto p;
-    if (bytes.empty() || !p.ParseFromString(bytes)) fail(path + ": not a valid ONNX TensorProto file");
+    if (size == 0 || size > size_t(INT32_MAX) || !p.ParseFromArray(data, int(size)))
+        fail(path + ": not a valid ONNX TensorProto file");
     try {
         Tensor t = tensor_from_proto(p, "");
         if (name) *name = p.name();

@@ -1,0 +1,1 @@
+Buint64_dataZ
