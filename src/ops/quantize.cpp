@@ -14,6 +14,8 @@
 //       int8 GEMM on X in place; otherwise im2col (padding = x's zero point) + int8 GEMM.
 //   QGemm(X u8 [M,K], W i8 [N,K], B i32 [N]?) → u8 [M,N].
 //   QMaxPoolNhwc(X u8 [N,H,W,C]) → u8; kernel_shape, strides, pads (4), output_size.
+//   QAdd(A u8, B u8) → u8, same shapes, any layout (the layout pass moves transposes
+//       through it); a_scale, a_zero_point, b_scale, b_zero_point, y_*, act_lo/act_hi.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -35,28 +37,27 @@ struct AxisParams {
     std::vector<int32_t> zero;
 };
 
-AxisParams read_axis_params(const ValueInfo& scale, const ValueInfo* zero, const Shape& x, int64_t axis_attr) {
+AxisParams read_axis_params(const Tensor& scale, const Tensor* zero, const Shape& x, int64_t axis_attr) {
     AxisParams p;
-    if (!scale.data) fail("scale must be a constant");
-    if (scale.dtype != DType::F32) fail("only float32 scales are supported");
-    if (scale.shape.size() > 1) fail("scale must be a scalar or 1-D");
-    const int64_t n = scale.data->numel();
-    const bool per_axis = scale.shape.size() == 1 && !(n == 1 && x.empty());
-    if (per_axis) {
+    if (scale.dtype() != DType::F32) fail_unsupported("only float32 scales are supported");
+    if (scale.rank() > 1) fail("scale must be a scalar or 1-D");
+    const int64_t n = scale.numel();
+    if (scale.rank() == 1 && !x.empty()) {
         p.axis = normalize_axis(axis_attr, int64_t(x.size()));
         if (x[size_t(p.axis)] != n && n != 1)
             fail("scale has " + std::to_string(n) + " values for axis " + std::to_string(p.axis) + " of " + shape_str(x));
         if (n == 1) p.axis = -1;
+    } else if (n != 1) {
+        fail("a per-axis scale needs an input of rank >= 1");
     }
-    const float* s = scale.data->data<float>();
+    const float* s = scale.data<float>();
     p.scale.assign(s, s + n);
     for (float v : p.scale)
         if (!(v > 0.f) || !std::isfinite(v)) fail("scales must be positive and finite");
     p.zero.assign(size_t(n), 0);
-    if (zero && zero->present) {
-        if (!zero->data) fail("zero_point must be a constant");
-        if (zero->data->numel() != n) fail("zero_point and scale differ in size");
-        std::vector<int64_t> z = zero->data->to_i64();
+    if (zero) {
+        if (zero->numel() != n) fail("zero_point and scale differ in size");
+        std::vector<int64_t> z = zero->to_i64();
         for (int64_t i = 0; i < n; ++i) p.zero[size_t(i)] = int32_t(z[size_t(i)]);
     }
     return p;
@@ -90,23 +91,29 @@ public:
             require_dtype(in[2].dtype, {DType::U8, DType::I8}, "y_zero_point");
             out_type_ = in[2].dtype;
         }
-        if (in[1].data) p_ = read_axis_params(in[1], in.size() > 2 ? &in[2] : nullptr, in[0].shape, axis_);
+        if (in[1].data)  // a constant scale: checked here, once
+            read_axis_params(*in[1].data, in.size() > 2 && in[2].present ? in[2].data : nullptr, in[0].shape, axis_);
         out[0].dtype = out_type_;
         out[0].shape = in[0].shape;
         return true;
     }
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
-        if (p_.scale.empty()) fail("y_scale must be a constant");
+        const AxisParams p = read_axis_params(*in[1], in.size() > 2 ? in[2] : nullptr, in[0]->shape(), axis_);
         const float* x = in[0]->data<float>();
-        AxisIndexer idx(in[0]->shape(), p_.axis);
+        AxisIndexer idx(in[0]->shape(), p.axis);
         const int64_t n = in[0]->numel();
         const int32_t lo = out_type_ == DType::U8 ? 0 : -128, hi = out_type_ == DType::U8 ? 255 : 127;
+        if (p.axis < 0 && out_type_ == DType::U8) {  // the common case, in a loop the compiler vectorizes
+            uint8_t* y = out[0]->data<uint8_t>();
+            for (int64_t e = 0; e < n; ++e) y[e] = quantize_u8(x[e], p.scale[0], p.zero[0]);
+            return;
+        }
         for (int64_t e = 0; e < n; ++e) {
             const int64_t c = idx(e);
-            float f = x[e] / p_.scale[size_t(c)];
+            float f = x[e] / p.scale[size_t(c)];
             if (!(f == f)) f = 0.f;
             f = std::min(std::max(f, -kRequantLimit), kRequantLimit);
-            int32_t q = std::min(std::max(int32_t(std::nearbyint(f)) + p_.zero[size_t(c)], lo), hi);
+            int32_t q = std::min(std::max(int32_t(round_half_even(f)) + p.zero[size_t(c)], lo), hi);
             if (out_type_ == DType::U8) out[0]->data<uint8_t>()[e] = uint8_t(q);
             else out[0]->data<int8_t>()[e] = int8_t(q);
         }
@@ -114,7 +121,6 @@ public:
 
 private:
     int64_t axis_;
-    AxisParams p_;
     DType out_type_ = DType::U8;
 };
 
@@ -128,20 +134,27 @@ public:
         require_dtype(in[0].dtype, {DType::U8, DType::I8, DType::I32}, "input x");
         if (in.size() > 2 && in[2].present && in[2].dtype != in[0].dtype)
             fail("x_zero_point must have x's type");
-        if (in[1].data) p_ = read_axis_params(in[1], in.size() > 2 ? &in[2] : nullptr, in[0].shape, axis_);
+        if (in[1].data)
+            read_axis_params(*in[1].data, in.size() > 2 && in[2].present ? in[2].data : nullptr, in[0].shape, axis_);
         out[0].dtype = DType::F32;
         out[0].shape = in[0].shape;
         return true;
     }
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
-        if (p_.scale.empty()) fail("x_scale must be a constant");
-        AxisIndexer idx(in[0]->shape(), p_.axis);
+        const AxisParams p = read_axis_params(*in[1], in.size() > 2 ? in[2] : nullptr, in[0]->shape(), axis_);
+        AxisIndexer idx(in[0]->shape(), p.axis);
         const int64_t n = in[0]->numel();
         float* y = out[0]->data<float>();
         auto go = [&](auto* x) {
+            if (p.axis < 0) {
+                const int32_t z = p.zero[0];
+                const float sc = p.scale[0];
+                for (int64_t e = 0; e < n; ++e) y[e] = float(int32_t(x[e]) - z) * sc;
+                return;
+            }
             for (int64_t e = 0; e < n; ++e) {
                 const int64_t c = idx(e);
-                y[e] = float(int32_t(x[e]) - p_.zero[size_t(c)]) * p_.scale[size_t(c)];
+                y[e] = float(int32_t(x[e]) - p.zero[size_t(c)]) * p.scale[size_t(c)];
             }
         };
         if (in[0]->dtype() == DType::U8) go(in[0]->data<uint8_t>());
@@ -151,7 +164,6 @@ public:
 
 private:
     int64_t axis_;
-    AxisParams p_;
 };
 
 std::vector<int64_t> ints_n(const OpAttrs& a, const char* key, size_t n, int64_t def) {
@@ -385,9 +397,56 @@ private:
     std::vector<int64_t> k_, s_, p_, o_;
 };
 
+// Y = requant(A, B): elementwise int8 Add of two same-shape uint8 tensors (qadd_u8), any
+// layout. Attributes a_scale, a_zero_point, b_scale, b_zero_point, y_scale,
+// y_zero_point, act_lo, act_hi.
+class QAdd final : public OpKernel {
+public:
+    explicit QAdd(const OpAttrs& a) : pool_(a.pool()) {
+        const float sa = a.get_float("a_scale"), sb = a.get_float("b_scale"), sy = a.get_float("y_scale");
+        if (!(sa > 0) || !(sb > 0) || !(sy > 0)) fail("scales must be positive");
+        a_mult_ = sa / sy, b_mult_ = sb / sy;
+        a_zero_ = int32_t(a.get_int("a_zero_point"));
+        b_zero_ = int32_t(a.get_int("b_zero_point"));
+        y_zero_ = int32_t(a.get_int("y_zero_point"));
+        lo_ = int32_t(a.get_int("act_lo", 0));
+        hi_ = int32_t(a.get_int("act_hi", 255));
+        for (int32_t z : {a_zero_, b_zero_, y_zero_, lo_, hi_})
+            if (z < 0 || z > 255) fail("uint8 zero points and clamp must lie in 0..255");
+    }
+    bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (in.size() != 2 || in[0].dtype != DType::U8 || in[1].dtype != DType::U8) fail("QAdd adds two uint8 tensors");
+        if (in[0].shape != in[1].shape) fail("QAdd inputs differ in shape: " + shape_str(in[0].shape) + ", " + shape_str(in[1].shape));
+        out[0].dtype = DType::U8;
+        out[0].shape = in[0].shape;
+        return true;
+    }
+    std::string kernel_name() const override { return "qadd_u8_portable"; }
+    void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+        const uint8_t* a = in[0]->data<uint8_t>();
+        const uint8_t* b = in[1]->data<uint8_t>();
+        uint8_t* y = out[0]->data<uint8_t>();
+        const int64_t n = in[0]->numel(), chunk = 16384;
+        auto task = [&](int64_t t) {
+            const int64_t e0 = t * chunk, m = std::min(chunk, n - e0);
+            qadd_ref(m, a + e0, a_mult_, a_zero_, b + e0, b_mult_, b_zero_, y_zero_, lo_, hi_, y + e0);
+        };
+        const int64_t tasks = (n + chunk - 1) / chunk;
+        if (pool_ && tasks > 1) pool_->parallel_for(tasks, task);
+        else
+            for (int64_t t = 0; t < tasks; ++t) task(t);
+    }
+
+private:
+    ThreadPool* pool_;
+    float a_mult_ = 1, b_mult_ = 1;
+    int32_t a_zero_ = 0, b_zero_ = 0, y_zero_ = 0, lo_ = 0, hi_ = 255;
+};
+
 }  // namespace
 
 void register_quant_ops(OpRegistry& r) {
+    r.add("edgecnn.QAdd", [](const OpAttrs& a) { return std::make_unique<QAdd>(a); });
     r.add("QuantizeLinear", [](const OpAttrs& a) { return std::make_unique<QuantizeLinear>(a); }, 10);
     r.add("DequantizeLinear", [](const OpAttrs& a) { return std::make_unique<DequantizeLinear>(a); }, 10);
     r.add("edgecnn.QConvNhwc", [](const OpAttrs& a) { return std::make_unique<QConvNhwc>(a); });

@@ -7,6 +7,7 @@
 //   DQ(x u8) → Gemm(DQ(w i8 const), bias?) → [Relu | Clip] → Q(u8)  → edgecnn.QGemm
 //   DQ(x u8) → MaxPool → Q(u8) with the same scale and zero point → edgecnn.QMaxPoolNhwc
 //   DQ(x u8) → Flatten | Reshape → Q(u8) with the same scale/zero point → the op on u8
+//   DQ(a u8) + DQ(b u8) (same shapes) → [Relu | Clip] → Q(u8)  → edgecnn.QAdd
 // The bias is requantized to int32 at x_scale * w_scale[c] from its real value (float or
 // DQ(int32)). A fused Relu/Clip becomes the uint8 clamp [Q(min), Q(max)] (Q is monotonic).
 // Anything else is left as it is: its DQ → float op → Q runs in float (the reference
@@ -254,7 +255,8 @@ int fuse_qdq(Graph& g) {
         const Node& n = g.nodes[i];
         const bool conv = is_op(n, "Conv"), gemm = is_op(n, "Gemm");
         const bool pool = is_op(n, "MaxPool"), reshape = is_op(n, "Flatten") || is_op(n, "Reshape");
-        if (!(conv || gemm || pool || reshape) || n.inputs.empty() || n.outputs.size() != 1) continue;
+        const bool add = is_op(n, "Add");
+        if (!(conv || gemm || pool || reshape || add) || n.inputs.empty() || n.outputs.size() != 1) continue;
         auto x = dq_activation(g, n.inputs[0]);
         if (!x) continue;
         auto xs = static_shape(g, n.inputs[0]);
@@ -309,7 +311,26 @@ int fuse_qdq(Graph& g) {
         bool skip = false;
         for (size_t t : tail->nodes) skip = skip || dead[t];
         if (skip) continue;
-        if (conv) {
+        if (add) {
+            auto b = n.inputs.size() == 2 ? dq_activation(g, n.inputs[1]) : std::nullopt;
+            auto bs = n.inputs.size() == 2 ? static_shape(g, n.inputs[1]) : std::nullopt;
+            if (!b || !bs || *bs != *xs || *ys != *xs) continue;
+            Node q;
+            q.name = n.name + "/int8";
+            q.domain = "edgecnn";
+            q.op_type = "QAdd";
+            q.attrs["a_scale"] = make_attr_float(x->scale);
+            q.attrs["a_zero_point"] = make_attr_int(x->zero);
+            q.attrs["b_scale"] = make_attr_float(b->scale);
+            q.attrs["b_zero_point"] = make_attr_int(b->zero);
+            q.attrs["y_scale"] = make_attr_float(tail->y.scale);
+            q.attrs["y_zero_point"] = make_attr_int(tail->y.zero);
+            q.attrs["act_lo"] = make_attr_int(tail->lo);
+            q.attrs["act_hi"] = make_attr_int(tail->hi);
+            q.inputs = {x->q, b->q};
+            q.outputs = {tail->y.q};
+            added.push_back(std::move(q));
+        } else if (conv) {
             if (xs->size() != 4 || n.inputs.size() < 2) continue;
             auto w = dq_weight(g, n.inputs[1], 0);
             if (!w || w->w->rank() != 4) continue;

@@ -138,6 +138,8 @@ public:
         for (size_t i = 0; i < count; ++i) {
             if (int8_layers.count(i)) {
                 quantize_layer(i, uses);
+            } else if (is_int8_add(i)) {
+                quantize_add(i, uses);
             } else if (is_transparent(g_->nodes[i])) {
                 ValueId x = g_->nodes[i].inputs[0];
                 auto it = of_dq_.find(x);
@@ -186,6 +188,40 @@ private:
             if (n.op_type != "QuantizeLinear")
                 for (ValueId& in : n.inputs)
                     if (in == y) in = dv;
+    }
+
+    // Add of two activations: both read through Q→DQ, the output too (after a Relu/Clip
+    // it feeds alone), so that the int8 plan adds uint8 tensors (edgecnn.QAdd).
+    bool is_int8_add(size_t i) const {
+        const Node& n = g_->nodes[i];
+        return is_op(n, "Add") && n.inputs.size() == 2 && n.outputs.size() == 1 && !constant_of(*g_, n.inputs[0]) &&
+               !constant_of(*g_, n.inputs[1]) && g_->value(n.outputs[0]).dtype == DType::F32;
+    }
+    // Only next to int8 data (an input already quantized): an Add between fp32 layers stays fp32.
+    void quantize_add(size_t i, const std::vector<std::vector<Use>>& uses) {
+        if (!of_dq_.count(g_->nodes[i].inputs[0]) && !of_dq_.count(g_->nodes[i].inputs[1])) return;
+        for (size_t k = 0; k < 2; ++k) {
+            ValueId v = g_->nodes[i].inputs[k];
+            if (of_dq_.count(v)) continue;
+            if (!params_.count(v)) return;
+            g_->nodes[i].inputs[k] = qdq(v, calibrated(v));
+        }
+        quantize_tail(i, uses);
+    }
+
+    // The output of node i, after a Relu/Clip that reads it alone, through Q→DQ.
+    void quantize_tail(size_t i, const std::vector<std::vector<Use>>& uses) {
+        ValueId y = g_->nodes[i].outputs[0];
+        size_t producer = i;
+        if (!is_graph_output(*g_, y) && uses[size_t(y)].size() == 1) {
+            const Node& a = g_->nodes[uses[size_t(y)][0].node];
+            if ((is_op(a, "Relu") || is_op(a, "Clip")) && a.inputs[0] == y) {
+                producer = uses[size_t(y)][0].node;
+                y = a.outputs[0];
+            }
+        }
+        if (is_graph_output(*g_, y) || !params_.count(y)) return;
+        quantize_output(y, calibrated(y), producer);
     }
 
     void quantize_layer(size_t i, const std::vector<std::vector<Use>>& uses) {
@@ -246,17 +282,7 @@ private:
             g_->nodes[i].inputs[2] = bd;
         }
         // Output, after a Relu/Clip that reads it alone.
-        ValueId y = g_->nodes[i].outputs[0];
-        size_t producer = i;
-        if (!is_graph_output(*g_, y) && uses[size_t(y)].size() == 1) {
-            const Node& a = g_->nodes[uses[size_t(y)][0].node];
-            if ((is_op(a, "Relu") || is_op(a, "Clip")) && a.inputs[0] == y) {
-                producer = uses[size_t(y)][0].node;
-                y = a.outputs[0];
-            }
-        }
-        if (is_graph_output(*g_, y)) return;
-        quantize_output(y, calibrated(y), producer);
+        quantize_tail(i, uses);
     }
 
     const Graph& pg_;

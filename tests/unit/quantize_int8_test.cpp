@@ -126,7 +126,8 @@ TEST(QConvNhwc, EveryPathBitExactWithReferenceOnEveryIsa) {
 
 namespace {
 
-// A small CNN: conv3x3+relu, maxpool, depthwise 3x3 + relu, 1x1 conv, flatten, gemm+relu, gemm.
+// A small CNN: conv3x3+relu, maxpool, depthwise 3x3 + relu, residual add + relu, 1x1 conv,
+// flatten, gemm+relu, gemm.
 Graph small_cnn(std::mt19937& rng) {
     GraphBuilder b(13);
     ValueId x = b.input("x", {1, 3, 12, 12});
@@ -137,7 +138,8 @@ Graph small_cnn(std::mt19937& rng) {
     ValueId d1 = b.node("Conv", {p1, b.random_constant("w2", {8, 1, 3, 3}, rng), b.random_constant("b2", {8}, rng)},
                         {{"pads", a_ints({1, 1, 1, 1})}, {"group", a_int(8)}}, "dw");
     ValueId r2 = b.node("Relu", {d1});
-    ValueId c3 = b.node("Conv", {r2, b.random_constant("w3", {6, 8, 1, 1}, rng)}, {}, "pw");
+    ValueId s2 = b.node("Relu", {b.node("Add", {r2, p1}, {}, "residual")});
+    ValueId c3 = b.node("Conv", {s2, b.random_constant("w3", {6, 8, 1, 1}, rng)}, {}, "pw");
     ValueId f = b.node("Flatten", {c3}, {{"axis", a_int(1)}});
     ValueId g1 = b.node("Gemm", {f, b.random_constant("w4", {16, 216}, rng, -0.2f, 0.2f), b.random_constant("b4", {16}, rng)},
                         {{"transB", a_int(1)}}, "fc1");
@@ -181,11 +183,16 @@ TEST(QuantizeInt8, QdqModelRunsInt8AndMatchesTheReferenceInterpreter) {
             range = std::max(range, double(std::fabs(vc)));
         }
     }
-    // The int8 plan: QConvNhwc for the three convs, QGemm for fc1, int8 max pool; fc2's
+    // The int8 plan: QConvNhwc for the three convs, QGemm for fc1, int8 max pool and add; fc2's
     // output is the float graph output, so fc2 runs in float on the dequantized input.
     EXPECT_EQ(count_plan_ops(fast, "QConvNhwc"), 3);
     EXPECT_EQ(count_plan_ops(fast, "QGemm"), 1);
     EXPECT_EQ(count_plan_ops(fast, "QMaxPoolNhwc"), 1);
+    EXPECT_EQ(count_plan_ops(fast, "QAdd"), 1);
+    // uint8 between layers: the only transposes left are at the model's input and before
+    // Flatten (NCHW order); no float conversion between the convs.
+    EXPECT_EQ(count_plan_ops(fast, "DequantizeLinear"), 1);  // fc2's float input
+    EXPECT_EQ(count_plan_ops(fast, "QuantizeLinear"), 1);    // the model's input
     // Op by op in float vs fused int8: they differ only where float accumulation rounds
     // differently next to a rounding boundary (one step of some tensor).
     EXPECT_LT(worst_vs_ref, 0.05 * range) << "range " << range;

@@ -8,7 +8,8 @@
 //     f = float(acc) * mult[c]                 (mult = x_scale * w_scale[c] / y_scale, float32;
 //                                                float(acc) rounds to nearest even, as cvtdq2ps)
 //     f = min(max(f, -kRequantLimit), kRequantLimit)
-//     q = round_half_to_even(f) + y_zero       (as cvtps2dq under the default MXCSR)
+//     q = round_half_to_even(f) + y_zero       (as cvtps2dq under the default MXCSR; in
+//                                                scalar code (f + 1.5*2^23) - 1.5*2^23)
 //     q = min(max(q, lo), hi)                  (lo/hi: 0..255 narrowed by a fused Relu/Clip)
 //
 // Every step is one IEEE float32 operation or exact integer arithmetic, so the scalar
@@ -26,10 +27,31 @@ namespace edgecnn {
 // int32: clamping there first keeps the float→int conversion in range.
 inline constexpr float kRequantLimit = 65536.f;
 
+// Round half to even for |f| <= 2^22: adding 1.5 * 2^23 moves f where float32's spacing
+// is 1, so the addition itself rounds (ties to even, the default mode); subtracting gives
+// the integer back exactly. Two plain adds that the compiler vectorizes, unlike nearbyint
+// (a libm call without SSE4.1). Needs ISO floating-point semantics (no -ffast-math).
+inline float round_half_even(float f) {
+    const float magic = 12582912.f;
+    return (f + magic) - magic;
+}
+
 inline uint8_t requantize_u8(int32_t acc, float mult, int32_t zero, int32_t lo, int32_t hi) {
     float f = float(acc) * mult;
     f = std::min(std::max(f, -kRequantLimit), kRequantLimit);
-    int32_t q = int32_t(std::nearbyint(f)) + zero;  // default rounding mode: half to even
+    int32_t q = int32_t(round_half_even(f)) + zero;
+    return uint8_t(std::min(std::max(q, lo), hi));
+}
+
+// Int8 Add's arithmetic: f = a_mult * (qa - a_zero) + b_mult * (qb - b_zero) in float32
+// (two products, then one sum; mult = input scale / output scale), then as requantize_u8.
+inline uint8_t qadd_u8(int32_t qa, float a_mult, int32_t a_zero, int32_t qb, float b_mult, int32_t b_zero, int32_t zero,
+                       int32_t lo, int32_t hi) {
+    const float fa = float(qa - a_zero) * a_mult;
+    const float fb = float(qb - b_zero) * b_mult;
+    float f = fa + fb;
+    f = std::min(std::max(f, -kRequantLimit), kRequantLimit);
+    int32_t q = int32_t(round_half_even(f)) + zero;
     return uint8_t(std::min(std::max(q, lo), hi));
 }
 
@@ -39,7 +61,7 @@ inline uint8_t quantize_u8(float x, float scale, int32_t zero) {
     float f = x / scale;
     if (!(f == f)) f = 0.f;
     f = std::min(std::max(f, -kRequantLimit), kRequantLimit);
-    int32_t q = int32_t(std::nearbyint(f)) + zero;
+    int32_t q = int32_t(round_half_even(f)) + zero;
     return uint8_t(std::min(std::max(q, 0), 255));
 }
 

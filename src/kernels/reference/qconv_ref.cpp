@@ -67,14 +67,7 @@ void qmaxpool_nhwc_ref(int64_t n, int64_t h, int64_t w, int64_t c, int64_t kh, i
 
 void qadd_ref(int64_t count, const uint8_t* a, float a_mult, int32_t a_zero, const uint8_t* b, float b_mult,
               int32_t b_zero, int32_t y_zero, int32_t lo, int32_t hi, uint8_t* y) {
-    for (int64_t i = 0; i < count; ++i) {
-        float fa = float(int32_t(a[i]) - a_zero) * a_mult;
-        float fb = float(int32_t(b[i]) - b_zero) * b_mult;
-        float f = fa + fb;
-        f = std::min(std::max(f, -kRequantLimit), kRequantLimit);
-        int32_t q = int32_t(std::nearbyint(f)) + y_zero;
-        y[i] = uint8_t(std::min(std::max(q, lo), hi));
-    }
+    for (int64_t i = 0; i < count; ++i) y[i] = qadd_u8(a[i], a_mult, a_zero, b[i], b_mult, b_zero, y_zero, lo, hi);
 }
 
 }  // namespace edgecnn
