@@ -22,6 +22,7 @@
 
 #include "base/thread_pool.hpp"
 #include "kernels/int8/dwconv_u8s8.hpp"
+#include "kernels/int8/qadd_u8.hpp"
 #include "kernels/int8/qgemm_u8s8.hpp"
 #include "kernels/int8/requant.hpp"
 #include "kernels/reference/qconv_ref.hpp"
@@ -244,7 +245,7 @@ public:
     int64_t workspace_bytes() const override { return workspace_bytes_; }
     void set_workspace(void* w) override { workspace_ = static_cast<uint8_t*>(w); }
     std::string kernel_name() const override {
-        if (depthwise_) return "dwconv_u8s8_portable";
+        if (depthwise_) return dwconv_u8s8_kernel_name();
         std::string k = "qgemm_u8s8_" + qgemm_kernel_name(packed_.empty() ? QGemmKernel::Portable : packed_[0].kernel());
         return pointwise_ ? k + " (1x1)" : "im2col+" + k;
     }
@@ -405,13 +406,13 @@ public:
     explicit QAdd(const OpAttrs& a) : pool_(a.pool()) {
         const float sa = a.get_float("a_scale"), sb = a.get_float("b_scale"), sy = a.get_float("y_scale");
         if (!(sa > 0) || !(sb > 0) || !(sy > 0)) fail("scales must be positive");
-        a_mult_ = sa / sy, b_mult_ = sb / sy;
-        a_zero_ = int32_t(a.get_int("a_zero_point"));
-        b_zero_ = int32_t(a.get_int("b_zero_point"));
-        y_zero_ = int32_t(a.get_int("y_zero_point"));
-        lo_ = int32_t(a.get_int("act_lo", 0));
-        hi_ = int32_t(a.get_int("act_hi", 255));
-        for (int32_t z : {a_zero_, b_zero_, y_zero_, lo_, hi_})
+        p_.a_mult = sa / sy, p_.b_mult = sb / sy;
+        p_.a_zero = int32_t(a.get_int("a_zero_point"));
+        p_.b_zero = int32_t(a.get_int("b_zero_point"));
+        p_.y_zero = int32_t(a.get_int("y_zero_point"));
+        p_.lo = int32_t(a.get_int("act_lo", 0));
+        p_.hi = int32_t(a.get_int("act_hi", 255));
+        for (int32_t z : {p_.a_zero, p_.b_zero, p_.y_zero, p_.lo, p_.hi})
             if (z < 0 || z > 255) fail("uint8 zero points and clamp must lie in 0..255");
     }
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
@@ -421,26 +422,14 @@ public:
         out[0].shape = in[0].shape;
         return true;
     }
-    std::string kernel_name() const override { return "qadd_u8_portable"; }
+    std::string kernel_name() const override { return qadd_u8_kernel_name(); }
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
-        const uint8_t* a = in[0]->data<uint8_t>();
-        const uint8_t* b = in[1]->data<uint8_t>();
-        uint8_t* y = out[0]->data<uint8_t>();
-        const int64_t n = in[0]->numel(), chunk = 16384;
-        auto task = [&](int64_t t) {
-            const int64_t e0 = t * chunk, m = std::min(chunk, n - e0);
-            qadd_ref(m, a + e0, a_mult_, a_zero_, b + e0, b_mult_, b_zero_, y_zero_, lo_, hi_, y + e0);
-        };
-        const int64_t tasks = (n + chunk - 1) / chunk;
-        if (pool_ && tasks > 1) pool_->parallel_for(tasks, task);
-        else
-            for (int64_t t = 0; t < tasks; ++t) task(t);
+        qadd_u8(in[0]->numel(), in[0]->data<uint8_t>(), in[1]->data<uint8_t>(), p_, out[0]->data<uint8_t>(), pool_);
     }
 
 private:
     ThreadPool* pool_;
-    float a_mult_ = 1, b_mult_ = 1;
-    int32_t a_zero_ = 0, b_zero_ = 0, y_zero_ = 0, lo_ = 0, hi_ = 255;
+    QAddParams p_;
 };
 
 }  // namespace

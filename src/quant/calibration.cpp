@@ -86,16 +86,22 @@ private:
 
 class RandomSource final : public CalibrationSource {
 public:
-    RandomSource(const Graph& g, int64_t n) : n_(n) {
+    RandomSource(const Graph& g, int64_t n, const std::map<std::string, Shape>& given) : n_(n) {
         for (ValueId v : g.inputs) {
             if (g.value(v).dtype != DType::F32) fail_unsupported("random: input '" + g.value(v).name + "' is not float32");
+            if (auto it = given.find(g.value(v).name); it != given.end()) {
+                inputs_.emplace_back(g.value(v).name, it->second);
+                continue;
+            }
             Shape s;
             if (!g.value(v).shape) fail_unsupported("random: input '" + g.value(v).name + "' has no declared shape");
             for (size_t i = 0; i < g.value(v).shape->size(); ++i) {
                 const Dim& d = (*g.value(v).shape)[i];
                 if (d.is_static()) s.push_back(d.value);
                 else if (i == 0) s.push_back(1);
-                else fail_unsupported("random: input '" + g.value(v).name + "' has a dynamic dim other than the batch");
+                else
+                    fail_unsupported("random: input '" + g.value(v).name +
+                                     "' has a dynamic dim other than the batch (bind it with --input-shape)");
             }
             inputs_.emplace_back(g.value(v).name, s);
         }
@@ -142,7 +148,8 @@ std::unique_ptr<CalibrationSource> idx_image_source(const Graph& g, const std::s
 }
 
 std::unique_ptr<CalibrationSource> open_calibration_source(const Graph& g, const std::string& spec,
-                                                           const ImagePreprocess& pre, int64_t limit) {
+                                                           const ImagePreprocess& pre, int64_t limit,
+                                                           const std::map<std::string, Shape>& shapes) {
     if (spec.rfind("random:", 0) == 0) {
         int64_t n = 0;
         try {
@@ -151,7 +158,7 @@ std::unique_ptr<CalibrationSource> open_calibration_source(const Graph& g, const
             n = 0;
         }
         if (n <= 0) fail("calibration source '" + spec + "': expected random:N with N > 0");
-        return std::make_unique<RandomSource>(g, limit > 0 ? std::min(n, limit) : n);
+        return std::make_unique<RandomSource>(g, limit > 0 ? std::min(n, limit) : n, shapes);
     }
     if (!std::filesystem::exists(spec)) throw Error(ErrorKind::Io, "calibration source '" + spec + "' does not exist");
     if (std::filesystem::is_directory(spec)) return std::make_unique<FolderSource>(g, spec, limit);

@@ -5,6 +5,7 @@
 // image-folder source (src/vision/) slots in by implementing the same interface.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -37,8 +38,10 @@ struct ImagePreprocess {
 std::unique_ptr<CalibrationSource> idx_image_source(const Graph& g, const std::string& path, const ImagePreprocess& pre,
                                                     int64_t limit);
 // Parses SOURCE: "random:N", a folder of .npy/.pb files, or an IDX images file.
+// `shapes` binds inputs with dynamic dims for random:N (a dynamic batch defaults to 1).
 std::unique_ptr<CalibrationSource> open_calibration_source(const Graph& g, const std::string& spec,
-                                                           const ImagePreprocess& pre, int64_t limit);
+                                                           const ImagePreprocess& pre, int64_t limit,
+                                                           const std::map<std::string, Shape>& shapes = {});
 
 // Reader of .pb tensor files for folder sources: protobuf lives in the ONNX library
 // (src/onnx/), which the core does not link; its users (the CLI) set this hook.

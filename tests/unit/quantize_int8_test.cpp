@@ -8,6 +8,7 @@
 #include "base/thread_pool.hpp"
 #include "isa_test_util.hpp"
 #include "kernels/int8/dwconv_u8s8.hpp"
+#include "kernels/int8/qadd_u8.hpp"
 #include "kernels/reference/qconv_ref.hpp"
 #include "onnx/exporter.hpp"
 #include "onnx/importer.hpp"
@@ -121,6 +122,28 @@ TEST(QConvNhwc, EveryPathBitExactWithReferenceOnEveryIsa) {
         IsaGuard guard(isa);
         std::mt19937 rng(7);
         for (const auto& c : cases) check_qconv(c, rng);
+    }
+}
+
+TEST(QAddU8, BitExactWithReferenceOnEveryIsa) {
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int> u8(0, 255);
+    std::uniform_real_distribution<float> m(0.05f, 3.f);
+    ThreadPool pool(2);
+    for (Isa isa : isas()) {
+        IsaGuard guard(isa);
+        for (int64_t n : {1, 15, 17, 63, 1000, 70001}) {
+            std::vector<uint8_t> a(static_cast<size_t>(n)), b(static_cast<size_t>(n)), want(static_cast<size_t>(n)),
+                got(static_cast<size_t>(n));
+            for (auto& v : a) v = uint8_t(u8(rng));
+            for (auto& v : b) v = uint8_t(u8(rng));
+            QAddParams p;
+            p.a_mult = m(rng), p.b_mult = m(rng), p.a_zero = u8(rng), p.b_zero = u8(rng), p.y_zero = u8(rng);
+            p.lo = std::uniform_int_distribution<int>(0, 40)(rng), p.hi = std::uniform_int_distribution<int>(200, 255)(rng);
+            qadd_ref(n, a.data(), p.a_mult, p.a_zero, b.data(), p.b_mult, p.b_zero, p.y_zero, p.lo, p.hi, want.data());
+            qadd_u8(n, a.data(), b.data(), p, got.data(), &pool);
+            EXPECT_EQ(want, got) << qadd_u8_kernel_name() << " n=" << n;
+        }
     }
 }
 

@@ -14,6 +14,7 @@
 #include "onnx/tensor_proto.hpp"
 #include "quant/calibration.hpp"
 #include "quant/quantize.hpp"
+#include "random_inputs.hpp"
 #include "runtime/session.hpp"
 
 namespace edgecnn::cli {
@@ -51,7 +52,8 @@ int cmd_quantize(const QuantizeArgs& a) {
     if (!f.avx512_vnni && !f.avx_vnni && !f.dotprod)
         std::fprintf(stderr, "warning: this CPU has no int8 dot-product instructions (VNNI): int8 may not be faster than fp32\n");
     g_read_tensor_pb_hook = read_pb;
-    auto calib = open_calibration_source(*graph, a.calib, preprocess_of(a.pre), a.calib_count);
+    auto calib = open_calibration_source(*graph, a.calib, preprocess_of(a.pre), a.calib_count,
+                                         parse_input_shapes(a.input_shapes));
     QuantizeOptions opt;
     opt.method = a.method;
     opt.max_error = a.max_error;

@@ -58,6 +58,7 @@ struct QuantizeArgs {
     double max_error = 0.02;
     int64_t calib_count = 0;  // 0: every input the source has
     int64_t guard_samples = 64;
+    std::vector<std::string> input_shapes;  // NAME=1x3x224x224, for random:N
     PreprocessArgs pre;
 };
 struct EvalArgs {

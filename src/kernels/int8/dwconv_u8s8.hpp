@@ -1,9 +1,11 @@
 // Depthwise int8 convolution, NHWC (group == channels, one filter per channel): uint8
 // input with zero point, int8 per-channel weights, int32 bias, requantized to uint8
-// (requant.hpp). Portable C++ whose channel loops the compiler vectorizes; results equal
+// (requant.hpp). One plain C++ row kernel (dwconv_u8s8_kernel.inl) compiled per ISA level
+// (portable, AVX2, AVX-512) so the compiler vectorizes its channel loops; results equal
 // qconv_nhwc_ref's bit for bit (integer accumulation is exact in any order).
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "kernels/reference/qconv_ref.hpp"
@@ -21,6 +23,9 @@ struct PackedDwU8S8 {
 
 // w: [C, 1, kh, kw] int8 (ONNX layout).
 PackedDwU8S8 pack_dwconv_u8s8(const int8_t* w, const int32_t* bias, int64_t c, int64_t kh, int64_t kw);
+
+// The variant dwconv_u8s8_nhwc runs at the active ISA level (for profiles).
+std::string dwconv_u8s8_kernel_name();
 
 // s.group must equal s.c and s.out_c. Splits output rows over `pool`.
 void dwconv_u8s8_nhwc(const QConvShape& s, const uint8_t* x, int32_t x_zero, const PackedDwU8S8& w, const QRequant& rq,
