@@ -305,21 +305,38 @@ private:
     }
 
     // Rows [m0, m0+mc) of the im2col matrix of group channels [c0, c0+cg): taps outside
-    // the image read the zero point (real 0).
+    // the image read the zero point (real 0). Without groups and dilation, the kw taps of
+    // one kernel row are kw*C contiguous input bytes: one copy when they are all inside.
     void im2col(const uint8_t* x, int64_t c0, int64_t cg, int64_t m0, int64_t mc, int64_t k) const {
         const int64_t oh = s_.out_h(), ow = s_.out_w();
+        const bool rows_contiguous = s_.group == 1 && s_.dil_w == 1;
         for (int64_t r = 0; r < mc; ++r) {
             const int64_t mi = m0 + r, b = mi / (oh * ow), oy = (mi / ow) % oh, ox = mi % ow;
             uint8_t* dst = workspace_ + r * k;
+            const int64_t ix0 = ox * s_.stride_w - s_.pad_l;
             for (int64_t ky = 0; ky < s_.kh; ++ky) {
                 const int64_t iy = oy * s_.stride_h - s_.pad_t + ky * s_.dil_h;
+                const bool row_in = iy >= 0 && iy < s_.h;
+                if (rows_contiguous && row_in && ix0 >= 0 && ix0 + s_.kw <= s_.w) {
+                    copy_bytes(dst, x + ((b * s_.h + iy) * s_.w + ix0) * s_.c, s_.kw * cg);
+                    dst += s_.kw * cg;
+                    continue;
+                }
                 for (int64_t kx = 0; kx < s_.kw; ++kx, dst += cg) {
-                    const int64_t ix = ox * s_.stride_w - s_.pad_l + kx * s_.dil_w;
-                    if (iy < 0 || iy >= s_.h || ix < 0 || ix >= s_.w) std::memset(dst, q_.x_zero, size_t(cg));
-                    else std::memcpy(dst, x + ((b * s_.h + iy) * s_.w + ix) * s_.c + c0, size_t(cg));
+                    const int64_t ix = ix0 + kx * s_.dil_w;
+                    if (!row_in || ix < 0 || ix >= s_.w) std::memset(dst, q_.x_zero, size_t(cg));
+                    else copy_bytes(dst, x + ((b * s_.h + iy) * s_.w + ix) * s_.c + c0, cg);
                 }
             }
         }
+    }
+    // Short copies (a few channels: the stem's 3) inline; memcpy's call costs more there.
+    static void copy_bytes(uint8_t* __restrict d, const uint8_t* __restrict s, int64_t n) {
+        if (n >= 64) {
+            std::memcpy(d, s, size_t(n));
+            return;
+        }
+        for (int64_t i = 0; i < n; ++i) d[i] = s[i];
     }
 
     ThreadPool* pool_;
