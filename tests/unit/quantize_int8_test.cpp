@@ -116,6 +116,8 @@ TEST(QConvNhwc, EveryPathBitExactWithReferenceOnEveryIsa) {
         {1, 10, 11, 8, 8, 3, 3, 1, 1, 2, 2},    // dilated
         {2, 9, 8, 21, 21, 3, 3, 21, 1, 1, 1},   // depthwise
         {1, 10, 10, 35, 35, 3, 3, 35, 2, 1, 1},  // depthwise stride 2
+        {1, 6, 7, 144, 144, 3, 3, 144, 1, 1, 1},  // depthwise, 64-channel blocks + a tail of 16
+        {1, 5, 5, 113, 113, 5, 5, 113, 2, 2, 1},  // depthwise 5x5, tail of 49
         {1, 3, 3, 64, 130, 1, 1, 1, 2, 0, 1},   // 1x1 stride 2 (im2col)
     };
     for (Isa isa : isas()) {

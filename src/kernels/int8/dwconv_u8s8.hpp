@@ -1,7 +1,8 @@
 // Depthwise int8 convolution, NHWC (group == channels, one filter per channel): uint8
 // input with zero point, int8 per-channel weights, int32 bias, requantized to uint8
-// (requant.hpp). One plain C++ row kernel (dwconv_u8s8_kernel.inl) compiled per ISA level
-// (portable, AVX2, AVX-512) so the compiler vectorizes its channel loops; results equal
+// (requant.hpp). One plain C++ row kernel (dwconv_u8s8_kernel.inl) compiled for the
+// portable and AVX2 levels (the compiler vectorizes its channel loops), an intrinsics
+// kernel for AVX-512 (accumulators in registers across taps); results equal
 // qconv_nhwc_ref's bit for bit (integer accumulation is exact in any order).
 #pragma once
 #include <cstdint>
