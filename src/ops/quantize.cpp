@@ -23,6 +23,7 @@
 #include "base/thread_pool.hpp"
 #include "kernels/int8/dwconv_u8s8.hpp"
 #include "kernels/int8/qadd_u8.hpp"
+#include "kernels/int8/quantize_u8.hpp"
 #include "kernels/int8/qgemm_u8s8.hpp"
 #include "kernels/int8/requant.hpp"
 #include "kernels/reference/qconv_ref.hpp"
@@ -105,8 +106,7 @@ public:
         const int64_t n = in[0]->numel();
         const int32_t lo = out_type_ == DType::U8 ? 0 : -128, hi = out_type_ == DType::U8 ? 255 : 127;
         if (p.axis < 0 && out_type_ == DType::U8) {  // the common case, in a loop the compiler vectorizes
-            uint8_t* y = out[0]->data<uint8_t>();
-            for (int64_t e = 0; e < n; ++e) y[e] = quantize_u8(x[e], p.scale[0], p.zero[0]);
+            quantize_u8_array(n, x, p.scale[0], p.zero[0], out[0]->data<uint8_t>());
             return;
         }
         for (int64_t e = 0; e < n; ++e) {

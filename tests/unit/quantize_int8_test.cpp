@@ -9,6 +9,8 @@
 #include "isa_test_util.hpp"
 #include "kernels/int8/dwconv_u8s8.hpp"
 #include "kernels/int8/qadd_u8.hpp"
+#include "kernels/int8/quantize_u8.hpp"
+#include "kernels/int8/requant.hpp"
 #include "kernels/reference/qconv_ref.hpp"
 #include "onnx/exporter.hpp"
 #include "onnx/importer.hpp"
@@ -125,6 +127,26 @@ TEST(QConvNhwc, EveryPathBitExactWithReferenceOnEveryIsa) {
         std::mt19937 rng(7);
         for (const auto& c : cases) check_qconv(c, rng);
     }
+}
+
+TEST(QuantizeU8, ArrayMatchesScalarOnEveryIsa) {
+    // Ties (k + 0.5 steps), huge values, infinities and NaN included.
+    const float scale = 0.037f;
+    std::vector<float> x;
+    std::mt19937 rng(2);
+    std::uniform_real_distribution<float> d(-6.f, 12.f);
+    for (int k = -300; k < 300; ++k) x.push_back((float(k) + 0.5f) * scale);
+    for (int i = 0; i < 1001; ++i) x.push_back(d(rng));
+    for (float v : {1e30f, -1e30f, INFINITY, -INFINITY, NAN, 0.f, -0.f}) x.push_back(v);
+    std::vector<uint8_t> want(x.size()), got(x.size());
+    for (size_t i = 0; i < x.size(); ++i) want[i] = quantize_u8(x[i], scale, 77);
+    for (Isa isa : isas()) {
+        IsaGuard guard(isa);
+        quantize_u8_array(int64_t(x.size()), x.data(), scale, 77, got.data());
+        EXPECT_EQ(want, got) << isa_name(isa);
+    }
+    EXPECT_EQ(want[x.size() - 3], 77);  // NaN → zero point
+    EXPECT_EQ(want[x.size() - 7], 255);
 }
 
 TEST(QAddU8, BitExactWithReferenceOnEveryIsa) {
