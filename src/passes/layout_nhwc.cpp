@@ -107,7 +107,20 @@ bool is_elementwise(const Node& n) {
         "Softsign", "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Erf", "Floor", "Ceil", "Identity",
         "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "PRelu", "Where", "Equal", "Less",
         "Greater", "Not", "And", "Or", "Cast", "Gelu"};
+    if (n.domain == "edgecnn") return n.op_type == "QAdd";  // int8 Add (ops/quantize.cpp)
     return (n.domain.empty() || n.domain == "ai.onnx") && ops.count(n.op_type);
+}
+
+// Quantize/DequantizeLinear with one scale and zero point for the whole tensor act on each
+// element alone (per-axis ones do not: their axis would move).
+bool is_per_tensor_qdq(const Graph& g, const Node& n) {
+    if (!(is_op(n, "QuantizeLinear") || is_op(n, "DequantizeLinear")) || n.inputs.size() < 2) return false;
+    for (size_t i = 1; i < n.inputs.size(); ++i) {
+        if (n.inputs[i] == kNoValue) continue;
+        const Tensor* t = constant_of(g, n.inputs[i]);
+        if (!t || t->numel() != 1) return false;
+    }
+    return true;
 }
 
 // Pad(Transpose(a, perm)) = Transpose(Pad(a, pads'), perm) with pads' the pads permuted
@@ -266,7 +279,7 @@ int sink_transposes(Graph& g) {
             std::vector<int64_t> inv = inverse(perm);
             for (const Use& u : uses[size_t(b)]) {
                 Node& c = g.nodes[u.node];
-                bool elementwise = is_elementwise(c);
+                bool elementwise = is_elementwise(c) || is_per_tensor_qdq(g, c);
                 bool concat = is_op(c, "Concat");
                 if (is_op(c, "Pad") && u.input == 0 && push_through_pad(g, c, a, perm, added)) {
                     changed = true;

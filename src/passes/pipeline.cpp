@@ -1,5 +1,7 @@
 #include "passes/pipeline.hpp"
 
+#include "passes/fuse_qdq.hpp"
+
 namespace edgecnn {
 
 OptimizeStats optimize_graph(Graph& g, const OptimizeOptions& opt) {
@@ -9,6 +11,8 @@ OptimizeStats optimize_graph(Graph& g, const OptimizeOptions& opt) {
     // Unread nodes first: their reads would block fusions that need a single reader.
     if (opt.remove_dead_code) st.dead_nodes_removed += remove_dead_code(g);
     if (opt.eliminate_identity) st.identities_removed += eliminate_identity(g);
+    // Int8 first: constant folding would dequantize the weights of QDQ models.
+    fuse_qdq(g);
     if (opt.fold_constants) st.nodes_folded += fold_constants(g);
     if (opt.fold_batchnorm) st.batchnorms_folded += fold_batchnorm(g);
     if (opt.fuse_conv_bias_add) st.bias_ops_folded += fuse_conv_bias_add(g);

@@ -127,7 +127,10 @@ std::shared_ptr<Graph> specialize_graph(const Graph& g, const std::vector<Shape>
                 if (!complete) return nullptr;
                 continue;
             }
-            if (all_const) {
+            // DequantizeLinear of constant int8 weights stays a node: the int8 pass
+            // (passes/fuse_qdq.cpp) reads the int8 values; optimize_graph folds the rest.
+            const bool keep_dq = node.domain.empty() && node.op_type == "DequantizeLinear";
+            if (all_const && !keep_dq) {
                 std::vector<const Tensor*> in_t(node.inputs.size(), nullptr);
                 for (size_t i = 0; i < node.inputs.size(); ++i)
                     if (node.inputs[i] != kNoValue) in_t[i] = folded[size_t(node.inputs[i])].get();

@@ -65,6 +65,32 @@ struct StreamArgs {
     TaskArgs task;
 };
 
+// Image preprocessing, the same flags wherever images are read: (pixel*scale - mean)/std.
+struct PreprocessArgs {
+    double scale = 1.0 / 255.0;
+    double mean = 0.0;
+    double std = 1.0;
+};
+struct QuantizeArgs {
+    std::string model, calib, output;
+    std::string method = "minmax";
+    double max_error = 0.02;
+    int64_t calib_count = 0;  // 0: every input the source has
+    int64_t guard_samples = 64;
+    std::vector<std::string> input_shapes;  // NAME=1x3x224x224, for random:N
+    PreprocessArgs pre;
+};
+struct EvalArgs {
+    std::string model, dataset, labels;
+    int top_k = 1;
+    int batch = 100;
+    int threads = 1;
+    int64_t limit = 0;
+    PreprocessArgs pre;
+};
+int cmd_quantize(const QuantizeArgs& a);
+int cmd_eval(const EvalArgs& a);
+
 int cmd_info(const InfoArgs& a);
 int cmd_profile(const ProfileArgs& a);
 int cmd_run(const RunArgs& a);

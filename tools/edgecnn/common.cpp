@@ -84,13 +84,19 @@ Shape parse_shape(const std::string& s) {
 
 int64_t node_macs(const Node& n, const std::function<const Shape*(ValueId)>& shape_of) {
     auto input = [&](size_t i) { return shape_of(i < n.inputs.size() ? n.inputs[i] : kNoValue); };
-    const bool conv = n.op_type == "Conv" || n.op_type == "FusedConv" || n.op_type == "ConvNhwc";
+    const bool conv =
+        n.op_type == "Conv" || n.op_type == "FusedConv" || n.op_type == "ConvNhwc" || n.op_type == "QConvNhwc";
     if (conv || n.op_type == "ConvTranspose") {
         const Shape *x = input(0), *w = input(1), *y = n.outputs.empty() ? nullptr : shape_of(n.outputs[0]);
         if (!x || !w || !y) return -1;
         int64_t per = 1;  // Conv: Cin/groups * kernel per output; ConvTranspose: Cout/groups * kernel per input
         for (size_t i = 1; i < w->size(); ++i) per *= (*w)[i];
         return shape_numel(conv ? *y : *x) * per;
+    }
+    if (n.op_type == "QGemm") {  // int8: X [M,K], W [N,K]
+        const Shape *w = input(1), *y = n.outputs.empty() ? nullptr : shape_of(n.outputs[0]);
+        if (!w || !y || w->size() != 2) return -1;
+        return shape_numel(*y) * (*w)[1];
     }
     if (n.op_type == "Gemm" || n.op_type == "MatMul") {
         const Shape *a = input(0), *y = n.outputs.empty() ? nullptr : shape_of(n.outputs[0]);

@@ -1,0 +1,76 @@
+// AVX-512 depthwise int8 row kernel, written with intrinsics: blocks of 64 channels keep
+// their four int32 accumulator vectors in registers across the taps (the autovectorized
+// generic kernel, dwconv_u8s8_kernel.inl, reloads and stores them for every tap), then
+// requantize as requant.hpp defines. Masked loads/stores for the channel tail. Same
+// results as the reference, bit for bit. Compiled with AVX-512 flags (see CMakeLists).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/int8/dwconv_u8s8_internal.hpp"
+#include "kernels/int8/requant.hpp"
+
+namespace edgecnn::dwconv_u8s8_detail {
+namespace {
+
+inline __mmask16 mask_of(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1u); }
+
+// Channels [c0, c0 + 16*NV) (the last vector masked to `cb` channels) of one output pixel.
+template <int NV>
+inline void block(const DwJob& j, int64_t b, int64_t oy, int64_t ox, int64_t c0, int64_t cb) {
+    const QConvShape& s = *j.s;
+    const int64_t C = s.c;
+    __mmask16 m[NV];
+    __m512i acc[NV];
+    for (int v = 0; v < NV; ++v) {
+        m[v] = mask_of(cb - 16 * v);
+        acc[v] = _mm512_maskz_loadu_epi32(m[v], j.w->bias.data() + c0 + 16 * v);
+    }
+    const __m512i xz = _mm512_set1_epi32(j.x_zero);
+    for (int64_t ky = 0; ky < s.kh; ++ky) {
+        const int64_t iy = oy * s.stride_h - s.pad_t + ky * s.dil_h;
+        if (iy < 0 || iy >= s.h) continue;
+        for (int64_t kx = 0; kx < s.kw; ++kx) {
+            const int64_t ix = ox * s.stride_w - s.pad_l + kx * s.dil_w;
+            if (ix < 0 || ix >= s.w) continue;
+            const uint8_t* px = j.x + ((b * s.h + iy) * s.w + ix) * C + c0;
+            const int16_t* pw = j.w->w.data() + (ky * s.kw + kx) * C + c0;
+            for (int v = 0; v < NV; ++v) {
+                const __m512i xv = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m[v], px + 16 * v)), xz);
+                const __m512i wv = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m[v], pw + 16 * v));
+                acc[v] = _mm512_add_epi32(acc[v], _mm512_mullo_epi32(xv, wv));
+            }
+        }
+    }
+    uint8_t* py = j.y + ((b * s.out_h() + oy) * s.out_w() + ox) * C + c0;
+    const __m512 lim = _mm512_set1_ps(kRequantLimit), nlim = _mm512_set1_ps(-kRequantLimit);
+    const __m512i zero = _mm512_set1_epi32(j.rq.zero), lo = _mm512_set1_epi32(j.rq.lo), hi = _mm512_set1_epi32(j.rq.hi);
+    for (int v = 0; v < NV; ++v) {
+        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[v]), _mm512_maskz_loadu_ps(m[v], j.rq.mult + c0 + 16 * v));
+        f = _mm512_min_ps(_mm512_max_ps(f, nlim), lim);
+        __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), zero);
+        q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+        _mm_mask_storeu_epi8(py + 16 * v, m[v], _mm512_cvtepi32_epi8(q));
+    }
+}
+
+}  // namespace
+
+void dw_row_avx512(const DwJob& j, int64_t b, int64_t oy, int32_t* /*acc*/) {
+    const int64_t C = j.s->c, ow = j.s->out_w();
+    for (int64_t ox = 0; ox < ow; ++ox) {
+        int64_t c0 = 0;
+        for (; c0 + 64 <= C; c0 += 64) block<4>(j, b, oy, ox, c0, 64);
+        const int64_t rest = C - c0;
+        if (rest > 48) block<4>(j, b, oy, ox, c0, rest);
+        else if (rest > 32) block<3>(j, b, oy, ox, c0, rest);
+        else if (rest > 16) block<2>(j, b, oy, ox, c0, rest);
+        else if (rest > 0) block<1>(j, b, oy, ox, c0, rest);
+    }
+}
+
+}  // namespace edgecnn::dwconv_u8s8_detail

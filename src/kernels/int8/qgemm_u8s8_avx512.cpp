@@ -1,0 +1,108 @@
+// AVX-512 VNNI micro-kernel of the int8 GEMM: 12 x 32 register tiles (24 zmm int32
+// accumulators), one vpdpbusd per row and 16 columns per 4-byte K group, requantization
+// (requant.hpp) in the epilogue. Used only when the CPU reports AVX512_VNNI (chosen at
+// pack time, qgemm_kernel_for). Compiled with AVX-512 flags (see CMakeLists). The inner
+// loops differ from the AVX2 kernel's in kind (one instruction vs a widening sequence),
+// so the two are written out rather than instantiated from one template.
+// GCC 12 reports its own _mm512_undefined_*() placeholders as (maybe-)uninitialized once
+// the intrinsics are inlined (GCC bug 105593); the warning says nothing about this code.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/int8/qgemm_u8s8_internal.hpp"
+#include "kernels/int8/requant.hpp"
+
+namespace edgecnn::qgemm_detail {
+namespace {
+
+constexpr int NR = kNrVnni;
+
+// acc += dot4(a u8, b s8) in place. Through inline asm because GCC 12 copies the
+// accumulator of _mm512_dpbusd_epi32 to a fresh register and back (and spills the tile to
+// the stack), which more than halved the kernel's speed; the instruction is the same.
+inline __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
+#if defined(__GNUC__)
+    asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+#else
+    return _mm512_dpbusd_epi32(acc, a, b);
+#endif
+}
+
+#define EDGECNN_QGEMM_UNROLL _Pragma("GCC unroll 32")
+
+// Requantizes 16 accumulators of columns [n, n + 16) and stores `count` of them.
+inline void store16(const QGemmJob& j, __m512i acc, int64_t n, int count, uint8_t* c) {
+    const __mmask16 m = count >= 16 ? __mmask16(0xffff) : __mmask16((1u << count) - 1u);
+    const __m512i cs = _mm512_loadu_si512(j.col_sums + n);  // padded to whole panels
+    acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(cs, _mm512_set1_epi32(j.ep.a_zero)));
+    if (j.ep.bias) acc = _mm512_add_epi32(acc, _mm512_maskz_loadu_epi32(m, j.ep.bias + n));
+    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_maskz_loadu_ps(m, j.ep.mult + n));
+    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps(-kRequantLimit)), _mm512_set1_ps(kRequantLimit));
+    __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), _mm512_set1_epi32(j.ep.c_zero));
+    q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(j.ep.lo)), _mm512_set1_epi32(j.ep.hi));
+    _mm_mask_storeu_epi8(c, m, _mm512_cvtepi32_epi8(q));
+}
+
+template <int MR>
+void tile(const QGemmJob& j, int64_t m, int64_t p, int ncols) {
+    __m512i acc[MR][2];
+    EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+    const int8_t* panel = j.B + p * j.kp;
+    const uint8_t* ar[MR];
+    EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) ar[r] = j.A + (m + r) * j.lda;
+    const int64_t full = j.K / 4;
+    for (int64_t g = 0; g < full; ++g) {
+        const __m512i b0 = _mm512_load_si512(panel + g * NR * 4);
+        const __m512i b1 = _mm512_load_si512(panel + g * NR * 4 + 64);
+        EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) {
+            int32_t a4;
+            std::memcpy(&a4, ar[r] + g * 4, 4);
+            const __m512i av = _mm512_set1_epi32(a4);
+            acc[r][0] = dpbusd(acc[r][0], av, b0);
+            acc[r][1] = dpbusd(acc[r][1], av, b1);
+        }
+    }
+    if (j.K % 4) {
+        const __m512i b0 = _mm512_load_si512(panel + full * NR * 4);
+        const __m512i b1 = _mm512_load_si512(panel + full * NR * 4 + 64);
+        EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) {
+            const __m512i av = _mm512_set1_epi32(load_a4(ar[r] + full * 4, int(j.K % 4)));
+            acc[r][0] = dpbusd(acc[r][0], av, b0);
+            acc[r][1] = dpbusd(acc[r][1], av, b1);
+        }
+    }
+    EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) {
+        uint8_t* c = j.C + (m + r) * j.ldc + p;
+        store16(j, acc[r][0], p, std::min(ncols, 16), c);
+        if (ncols > 16) store16(j, acc[r][1], p + 16, ncols - 16, c + 16);
+    }
+}
+
+template <int MR>
+void rows_tail(const QGemmJob& j, int64_t m, int rem, int64_t p, int ncols) {
+    if constexpr (MR > 1) {
+        if (rem == MR) tile<MR>(j, m, p, ncols);
+        else rows_tail<MR - 1>(j, m, rem, p, ncols);
+    } else {
+        tile<1>(j, m, p, ncols);
+    }
+}
+
+}  // namespace
+
+void qgemm_block_avx512vnni(const QGemmJob& j, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    for (int64_t p = n0; p < n1; p += NR) {
+        const int ncols = int(std::min<int64_t>(NR, n1 - p));
+        int64_t m = m0;
+        for (; m + kMrVnni <= m1; m += kMrVnni) tile<kMrVnni>(j, m, p, ncols);
+        if (m < m1) rows_tail<kMrVnni - 1>(j, m, int(m1 - m), p, ncols);
+    }
+}
+
+}  // namespace edgecnn::qgemm_detail

@@ -1,0 +1,43 @@
+// Internal to the int8 GEMM family: the job the driver hands to the per-ISA block
+// functions and their tile sizes. Not for use outside kernels/int8/.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/int8/qgemm_u8s8.hpp"
+
+namespace edgecnn::qgemm_detail {
+
+inline constexpr int kMrVnni = 12, kNrVnni = 32;   // 24 zmm accumulators
+inline constexpr int kMrAvx2 = 6, kNrAvx2 = 16;    // 12 ymm accumulators
+inline constexpr int kMrPortable = 4, kNrPortable = 8;
+
+struct QGemmJob {
+    int64_t M = 0, N = 0, K = 0, kp = 0;
+    const uint8_t* A = nullptr;
+    int64_t lda = 0;
+    const int8_t* B = nullptr;        // packed panels
+    const int32_t* col_sums = nullptr;
+    uint8_t* C = nullptr;
+    int64_t ldc = 0;
+    QGemmEpilogue ep;
+};
+
+// Rows [m0, m1) x columns [n0, n1), n0 a multiple of the panel width.
+using QGemmBlockFn = void (*)(const QGemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+
+void qgemm_block_portable(const QGemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+#if defined(__x86_64__) || defined(_M_X64)
+void qgemm_block_avx2(const QGemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+void qgemm_block_avx512vnni(const QGemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+#endif
+
+// Bytes k..k+n of an A row (n <= 4) as one little-endian int32, zero-filled: the K tail
+// reads no byte past the row.
+inline int32_t load_a4(const uint8_t* p, int n) {
+    int32_t v = 0;
+    std::memcpy(&v, p, size_t(n));
+    return v;
+}
+
+}  // namespace edgecnn::qgemm_detail

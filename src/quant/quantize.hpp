@@ -1,0 +1,56 @@
+// Post-training INT8 quantization of a float model into a standard QDQ graph.
+//
+// 1. Prepare: BatchNorm folded into the convs, identities removed (on a copy).
+// 2. Calibrate: run the float model over the calibration inputs and observe every
+//    activation tensor's range (minmax, or a percentile of |x| from a histogram).
+// 3. Rewrite: each quantized layer (Conv, Gemm) reads DQ(Q(x)) uint8 per tensor, its
+//    weights as DQ(int8, symmetric per output channel) and its bias as DQ(int32 at
+//    x_scale*w_scale); its output (after a Relu/Clip it feeds alone) goes through Q→DQ.
+//    MaxPool/Flatten/Reshape after a quantized tensor keep its parameters, so the int8
+//    plan runs them on uint8; an Add of two activations next to quantized data gets Q→DQ
+//    on its inputs and output (int8 Add). Graph outputs stay float.
+// 4. Guard: per-layer sensitivity (only that layer quantized, error vs FP32 on the
+//    calibration inputs), then the most sensitive layers go back to FP32 until the error
+//    — max |int8 - fp32| / (fp32 output range), over outputs and samples — meets the
+//    budget. The error is measured on the engine's int8 plan, i.e. what users will run.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/graph.hpp"
+#include "quant/calibration.hpp"
+
+namespace edgecnn {
+
+struct QuantizeOptions {
+    std::string method = "minmax";  // minmax | percentile
+    double percentile = 99.99;      // for method percentile: of |x| (and of x's sign side)
+    double max_error = 0.02;        // budget of the accuracy guard; <= 0 disables the guard
+    int64_t guard_samples = 64;     // calibration samples the guard compares on
+    // Progress of each phase: (phase name, done, total).
+    std::function<void(const std::string&, int64_t, int64_t)> progress;
+};
+
+struct LayerReport {
+    std::string name, op;
+    double sensitivity = 0;  // error with only this layer quantized
+    bool int8 = true;        // final precision
+};
+
+struct QuantizeResult {
+    std::shared_ptr<Graph> graph;  // QDQ model (export with export_onnx_*)
+    std::vector<LayerReport> layers;
+    double error_all_int8 = 0;  // every layer quantized
+    double final_error = 0;     // with the guard's choice
+};
+
+QuantizeResult quantize_model(const Graph& float_model, CalibrationSource& calib, const QuantizeOptions& opt);
+
+// max |a - b| / (range of a) over the outputs of two models on `samples` inputs of `src`,
+// where range is max - min of the reference model's outputs over all samples (exposed for
+// tests and `edgecnn compare`).
+double relative_output_error(const Graph& reference, const Graph& candidate, CalibrationSource& src, int64_t samples);
+
+}  // namespace edgecnn

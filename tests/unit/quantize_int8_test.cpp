@@ -1,0 +1,281 @@
+// INT8 end to end: the int8 ops against the scalar reference (every path, every ISA),
+// QDQ models run op by op (reference interpreter) vs the fused int8 plan, the ONNX writer
+// round trip, and the accuracy guard on a model with one fragile layer.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "base/thread_pool.hpp"
+#include "isa_test_util.hpp"
+#include "kernels/int8/dwconv_u8s8.hpp"
+#include "kernels/int8/qadd_u8.hpp"
+#include "kernels/int8/quantize_u8.hpp"
+#include "kernels/int8/requant.hpp"
+#include "kernels/reference/qconv_ref.hpp"
+#include "onnx/exporter.hpp"
+#include "onnx/importer.hpp"
+#include "passes_test_util.hpp"
+#include "quant/quantize.hpp"
+#include "runtime/plan.hpp"
+#include "runtime/session.hpp"
+
+using namespace edgecnn;
+using namespace edgecnn::test;
+
+namespace {
+
+struct ConvCase {
+    int64_t n, h, w, c, oc, kh, kw, group, stride, pad, dil;
+};
+
+// Runs edgecnn.QConvNhwc (made through the registry, as a plan makes it) and compares
+// with qconv_nhwc_ref bit for bit.
+void check_qconv(const ConvCase& k, std::mt19937& rng) {
+    std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127), zp(1, 254), bias(-3000, 3000);
+    Graph g;
+    g.opset = 17;
+    Tensor w(DType::I8, {k.oc, k.c / k.group, k.kh, k.kw});
+    for (int64_t i = 0; i < w.numel(); ++i) w.data<int8_t>()[i] = int8_t(s8(rng));
+    Tensor b(DType::I32, {k.oc});
+    for (int64_t i = 0; i < b.numel(); ++i) b.data<int32_t>()[i] = bias(rng);
+    Value vx;
+    vx.name = "x";
+    ValueId x = g.add_value(vx);
+    Value vw;
+    vw.name = "w";
+    vw.constant = std::make_shared<const Tensor>(w);
+    ValueId wid = g.add_value(vw);
+    Value vb;
+    vb.name = "b";
+    vb.constant = std::make_shared<const Tensor>(b);
+    ValueId bid = g.add_value(vb);
+    Node n;
+    n.name = "q";
+    n.domain = "edgecnn";
+    n.op_type = "QConvNhwc";
+    n.inputs = {x, wid, bid};
+    const float x_scale = 0.02f, y_scale = 0.05f;
+    const int32_t x_zero = zp(rng), y_zero = zp(rng);
+    std::vector<float> w_scales(size_t(k.oc));
+    std::uniform_real_distribution<float> ws(0.001f, 0.01f);
+    for (auto& s : w_scales) s = ws(rng) / float(k.kh * k.kw * (k.c / k.group));
+    n.attrs["strides"] = a_ints({k.stride, k.stride});
+    n.attrs["dilations"] = a_ints({k.dil, k.dil});
+    n.attrs["pads"] = a_ints({k.pad, k.pad, k.pad, k.pad});
+    n.attrs["group"] = a_int(k.group);
+    n.attrs["x_scale"] = a_float(x_scale);
+    n.attrs["y_scale"] = a_float(y_scale);
+    n.attrs["x_zero_point"] = a_int(x_zero);
+    n.attrs["y_zero_point"] = a_int(y_zero);
+    Attribute f;
+    f.kind = Attribute::Kind::Floats;
+    f.floats = w_scales;
+    n.attrs["w_scales"] = f;
+    n.attrs["act_lo"] = a_int(y_zero);  // a fused Relu
+    n.attrs["act_hi"] = a_int(255);
+    ThreadPool pool(2);
+    OpAttrs attrs(n, 17, &g, &pool, true);
+    auto kernel = OpRegistry::instance().find_for(n, 17)->factory(attrs);
+    std::vector<ValueInfo> in(3), out(1);
+    in[0].dtype = DType::U8;
+    in[0].shape = {k.n, k.h, k.w, k.c};
+    in[1].dtype = DType::I8, in[1].shape = w.shape(), in[1].data = &w;
+    in[2].dtype = DType::I32, in[2].shape = b.shape(), in[2].data = &b;
+    ASSERT_TRUE(kernel->infer(in, out));
+    Tensor xt(DType::U8, in[0].shape);
+    for (int64_t i = 0; i < xt.numel(); ++i) xt.data<uint8_t>()[i] = uint8_t(u8(rng));
+    Tensor got(DType::U8, out[0].shape), want(DType::U8, out[0].shape);
+    std::vector<uint8_t> ws_buf(size_t(std::max<int64_t>(1, kernel->workspace_bytes())));
+    kernel->set_workspace(ws_buf.data());
+    kernel->run({&xt, &w, &b}, {&got});
+    std::vector<float> mult(size_t(k.oc));
+    for (int64_t c = 0; c < k.oc; ++c) mult[size_t(c)] = x_scale * w_scales[size_t(c)] / y_scale;
+    QRequant rq;
+    rq.mult = mult.data(), rq.zero = y_zero, rq.lo = y_zero, rq.hi = 255;
+    QConvShape s;
+    s.n = k.n, s.h = k.h, s.w = k.w, s.c = k.c, s.out_c = k.oc, s.kh = k.kh, s.kw = k.kw, s.group = k.group;
+    s.stride_h = s.stride_w = k.stride, s.dil_h = s.dil_w = k.dil;
+    s.pad_t = s.pad_l = s.pad_b = s.pad_r = k.pad;
+    qconv_nhwc_ref(s, xt.data<uint8_t>(), x_zero, w.data<int8_t>(), b.data<int32_t>(), rq, want.data<uint8_t>());
+    int differ = 0, distinct = 0;
+    for (int64_t i = 0; i < got.numel(); ++i) {
+        differ += got.data<uint8_t>()[i] != want.data<uint8_t>()[i];
+        distinct += want.data<uint8_t>()[i] != want.data<uint8_t>()[0];
+    }
+    EXPECT_EQ(differ, 0) << kernel->kernel_name() << " c=" << k.c << " oc=" << k.oc << " k=" << k.kh << " g=" << k.group
+                         << " s=" << k.stride << " p=" << k.pad;
+    EXPECT_GT(distinct, 0);
+}
+
+}  // namespace
+
+TEST(QConvNhwc, EveryPathBitExactWithReferenceOnEveryIsa) {
+    const ConvCase cases[] = {
+        {2, 7, 9, 19, 37, 1, 1, 1, 1, 0, 1},   // 1x1: one GEMM in place
+        {1, 11, 10, 5, 33, 3, 3, 1, 1, 1, 1},  // 3x3 pad 1: im2col, zero point padding
+        {1, 12, 13, 16, 20, 3, 3, 1, 2, 1, 1},  // stride 2
+        {1, 9, 9, 6, 9, 5, 3, 3, 1, 2, 1},      // grouped, non-square kernel
+        {1, 10, 11, 8, 8, 3, 3, 1, 1, 2, 2},    // dilated
+        {2, 9, 8, 21, 21, 3, 3, 21, 1, 1, 1},   // depthwise
+        {1, 10, 10, 35, 35, 3, 3, 35, 2, 1, 1},  // depthwise stride 2
+        {1, 6, 7, 144, 144, 3, 3, 144, 1, 1, 1},  // depthwise, 64-channel blocks + a tail of 16
+        {1, 5, 5, 113, 113, 5, 5, 113, 2, 2, 1},  // depthwise 5x5, tail of 49
+        {1, 3, 3, 64, 130, 1, 1, 1, 2, 0, 1},   // 1x1 stride 2 (im2col)
+    };
+    for (Isa isa : isas()) {
+        IsaGuard guard(isa);
+        std::mt19937 rng(7);
+        for (const auto& c : cases) check_qconv(c, rng);
+    }
+}
+
+TEST(QuantizeU8, ArrayMatchesScalarOnEveryIsa) {
+    // Ties (k + 0.5 steps), huge values, infinities and NaN included.
+    const float scale = 0.037f;
+    std::vector<float> x;
+    std::mt19937 rng(2);
+    std::uniform_real_distribution<float> d(-6.f, 12.f);
+    for (int k = -300; k < 300; ++k) x.push_back((float(k) + 0.5f) * scale);
+    for (int i = 0; i < 1001; ++i) x.push_back(d(rng));
+    for (float v : {1e30f, -1e30f, INFINITY, -INFINITY, NAN, 0.f, -0.f}) x.push_back(v);
+    std::vector<uint8_t> want(x.size()), got(x.size());
+    for (size_t i = 0; i < x.size(); ++i) want[i] = quantize_u8(x[i], scale, 77);
+    for (Isa isa : isas()) {
+        IsaGuard guard(isa);
+        quantize_u8_array(int64_t(x.size()), x.data(), scale, 77, got.data());
+        EXPECT_EQ(want, got) << isa_name(isa);
+    }
+    EXPECT_EQ(want[x.size() - 3], 77);  // NaN → zero point
+    EXPECT_EQ(want[x.size() - 7], 255);
+}
+
+TEST(QAddU8, BitExactWithReferenceOnEveryIsa) {
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int> u8(0, 255);
+    std::uniform_real_distribution<float> m(0.05f, 3.f);
+    ThreadPool pool(2);
+    for (Isa isa : isas()) {
+        IsaGuard guard(isa);
+        for (int64_t n : {1, 15, 17, 63, 1000, 70001}) {
+            std::vector<uint8_t> a(static_cast<size_t>(n)), b(static_cast<size_t>(n)), want(static_cast<size_t>(n)),
+                got(static_cast<size_t>(n));
+            for (auto& v : a) v = uint8_t(u8(rng));
+            for (auto& v : b) v = uint8_t(u8(rng));
+            QAddParams p;
+            p.a_mult = m(rng), p.b_mult = m(rng), p.a_zero = u8(rng), p.b_zero = u8(rng), p.y_zero = u8(rng);
+            p.lo = std::uniform_int_distribution<int>(0, 40)(rng), p.hi = std::uniform_int_distribution<int>(200, 255)(rng);
+            qadd_ref(n, a.data(), p.a_mult, p.a_zero, b.data(), p.b_mult, p.b_zero, p.y_zero, p.lo, p.hi, want.data());
+            qadd_u8(n, a.data(), b.data(), p, got.data(), &pool);
+            EXPECT_EQ(want, got) << qadd_u8_kernel_name() << " n=" << n;
+        }
+    }
+}
+
+namespace {
+
+// A small CNN: conv3x3+relu, maxpool, depthwise 3x3 + relu, residual add + relu, 1x1 conv,
+// flatten, gemm+relu, gemm.
+Graph small_cnn(std::mt19937& rng) {
+    GraphBuilder b(13);
+    ValueId x = b.input("x", {1, 3, 12, 12});
+    ValueId c1 = b.node("Conv", {x, b.random_constant("w1", {8, 3, 3, 3}, rng), b.random_constant("b1", {8}, rng)},
+                        {{"pads", a_ints({1, 1, 1, 1})}}, "conv1");
+    ValueId r1 = b.node("Relu", {c1});
+    ValueId p1 = b.node("MaxPool", {r1}, {{"kernel_shape", a_ints({2, 2})}, {"strides", a_ints({2, 2})}}, "pool1");
+    ValueId d1 = b.node("Conv", {p1, b.random_constant("w2", {8, 1, 3, 3}, rng), b.random_constant("b2", {8}, rng)},
+                        {{"pads", a_ints({1, 1, 1, 1})}, {"group", a_int(8)}}, "dw");
+    ValueId r2 = b.node("Relu", {d1});
+    ValueId s2 = b.node("Relu", {b.node("Add", {r2, p1}, {}, "residual")});
+    ValueId c3 = b.node("Conv", {s2, b.random_constant("w3", {6, 8, 1, 1}, rng)}, {}, "pw");
+    ValueId f = b.node("Flatten", {c3}, {{"axis", a_int(1)}});
+    ValueId g1 = b.node("Gemm", {f, b.random_constant("w4", {16, 216}, rng, -0.2f, 0.2f), b.random_constant("b4", {16}, rng)},
+                        {{"transB", a_int(1)}}, "fc1");
+    ValueId r3 = b.node("Relu", {g1});
+    ValueId g2 = b.node("Gemm", {r3, b.random_constant("w5", {16, 5}, rng), b.random_constant("b5", {5}, rng)}, {}, "fc2");
+    b.output(g2);
+    verify_and_sort(b.g);
+    return b.g;
+}
+
+int count_plan_ops(const Session& s, const std::string& op) {
+    int n = 0;
+    for (const Node& node : s.plan()->graph().nodes) n += node.op_type == op;
+    return n;
+}
+
+}  // namespace
+
+TEST(QuantizeInt8, QdqModelRunsInt8AndMatchesTheReferenceInterpreter) {
+    std::mt19937 rng(3);
+    Graph g = small_cnn(rng);
+    auto calib = open_calibration_source(g, "random:16", {}, 0);
+    QuantizeOptions opt;
+    opt.max_error = 0;  // every layer int8
+    QuantizeResult r = quantize_model(g, *calib, opt);
+    ASSERT_EQ(r.layers.size(), 5u);
+    // Writer round trip: what ONNX Runtime would read.
+    std::string bytes = export_onnx_bytes(*r.graph, 13);
+    auto qg = import_onnx_bytes(bytes.data(), bytes.size(), "q.onnx");
+    SessionOptions ref_opt;
+    ref_opt.optimization_level = 0;
+    Session ref(qg, ref_opt), fast(qg), fp32(std::make_shared<Graph>(g));
+    double worst_vs_ref = 0, worst_vs_fp32 = 0, range = 0;
+    for (int i = 0; i < 8; ++i) {
+        auto in = calib->get(100 + i);
+        auto a = ref.run(in), b = fast.run(in), c = fp32.run(in);
+        for (int64_t e = 0; e < a[0].second.numel(); ++e) {
+            const float va = a[0].second.data<float>()[e], vb = b[0].second.data<float>()[e], vc = c[0].second.data<float>()[e];
+            worst_vs_ref = std::max(worst_vs_ref, double(std::fabs(va - vb)));
+            worst_vs_fp32 = std::max(worst_vs_fp32, double(std::fabs(vc - vb)));
+            range = std::max(range, double(std::fabs(vc)));
+        }
+    }
+    // The int8 plan: QConvNhwc for the three convs, QGemm for fc1, int8 max pool and add; fc2's
+    // output is the float graph output, so fc2 runs in float on the dequantized input.
+    EXPECT_EQ(count_plan_ops(fast, "QConvNhwc"), 3);
+    EXPECT_EQ(count_plan_ops(fast, "QGemm"), 1);
+    EXPECT_EQ(count_plan_ops(fast, "QMaxPoolNhwc"), 1);
+    EXPECT_EQ(count_plan_ops(fast, "QAdd"), 1);
+    // uint8 between layers: the only transposes left are at the model's input and before
+    // Flatten (NCHW order); no float conversion between the convs.
+    EXPECT_EQ(count_plan_ops(fast, "DequantizeLinear"), 1);  // fc2's float input
+    EXPECT_EQ(count_plan_ops(fast, "QuantizeLinear"), 1);    // the model's input
+    // Op by op in float vs fused int8: they differ only where float accumulation rounds
+    // differently next to a rounding boundary (one step of some tensor).
+    EXPECT_LT(worst_vs_ref, 0.05 * range) << "range " << range;
+    EXPECT_LT(worst_vs_fp32, 0.1 * range);
+    std::printf("range %.3f, int8 plan vs op-by-op QDQ %.5f, vs fp32 %.5f\n", range, worst_vs_ref, worst_vs_fp32);
+}
+
+TEST(QuantizeInt8, GuardKeepsTheFragileDepthwiseLayerInFp32) {
+    // Channel 0 of the depthwise layer's input is 1000x the others (a float Mul before it)
+    // and its weights 1/1000: per-tensor uint8 on that input leaves the other channels a
+    // few levels. The 1x1 conv after it sees a normal range.
+    std::mt19937 rng(5);
+    GraphBuilder b(13);
+    ValueId x = b.input("x", {1, 8, 10, 10});
+    std::vector<float> gain(8, 1.f);
+    gain[0] = 1000.f;
+    ValueId m = b.node("Mul", {x, b.constant("gain", Tensor::from_vector<float>(gain, {1, 8, 1, 1}))});
+    Tensor wd = random_tensor({8, 1, 3, 3}, rng, 0.2f, 1.f);
+    for (int k = 0; k < 9; ++k) wd.data<float>()[k] /= 1000.f;
+    ValueId d = b.node("Conv", {m, b.constant("wd", wd)}, {{"pads", a_ints({1, 1, 1, 1})}, {"group", a_int(8)}}, "fragile_dw");
+    ValueId p = b.node("Conv", {d, b.random_constant("wp", {4, 8, 1, 1}, rng)}, {}, "pointwise");
+    b.output(p);
+    verify_and_sort(b.g);
+    auto calib = open_calibration_source(b.g, "random:24", {}, 0);
+    QuantizeOptions opt;
+    opt.max_error = 0.02;
+    QuantizeResult r = quantize_model(b.g, *calib, opt);
+    ASSERT_EQ(r.layers.size(), 2u);
+    EXPECT_EQ(r.layers[0].name, "fragile_dw");
+    EXPECT_GT(r.error_all_int8, opt.max_error) << "the model is not fragile: the test proves nothing";
+    EXPECT_GT(r.layers[0].sensitivity, r.layers[1].sensitivity);
+    EXPECT_FALSE(r.layers[0].int8);
+    EXPECT_TRUE(r.layers[1].int8);
+    EXPECT_LE(r.final_error, opt.max_error);
+    // The returned model measures as reported.
+    EXPECT_NEAR(relative_output_error(b.g, *r.graph, *calib, opt.guard_samples), r.final_error, 1e-9);
+    std::printf("all int8 %.4f, dw %.4f, pw %.4f, final %.4f\n", r.error_all_int8, r.layers[0].sensitivity,
+                r.layers[1].sensitivity, r.final_error);
+}
