@@ -34,6 +34,8 @@ struct BenchArgs {
     int opt_level = 1;  // SessionOptions::optimization_level (0 = reference interpreter)
     std::vector<std::string> input_shapes;  // NAME=1x3x224x224
     bool json = false;
+    std::vector<std::string> also;  // more models, timed alternately too (--also)
+    int create_repeats = 1;         // session creation timed this many times (median)
 };
 
 struct ProfileArgs {
@@ -46,7 +48,19 @@ struct ProfileArgs {
     bool sort = false; // slowest first
 };
 
+struct ConvertArgs {
+    std::string model;
+    std::string output;
+    bool fp16_weights = false;
+    std::vector<std::string> input_shapes;  // NAME=1x3x224x224: fixes dynamic dims
+    std::string target = "portable";
+    std::string preprocess;   // JSON
+    std::string class_names;  // file, one name per line
+    bool optimize = true;     // store the optimized graph when shapes are static
+};
+
 int cmd_info(const InfoArgs& a);
+int cmd_convert(const ConvertArgs& a);
 int cmd_profile(const ProfileArgs& a);
 int cmd_run(const RunArgs& a);
 int cmd_check(const CheckArgs& a);
