@@ -71,6 +71,12 @@ struct Graph {
     std::vector<Node> nodes;  // topologically ordered after verify()
     std::vector<ValueId> inputs;   // runtime inputs (not constants)
     std::vector<ValueId> outputs;
+    // True when the graph is already specialized and optimized (fused, NHWC) — an .ecnn
+    // file converted with static shapes: the runtime skips its own passes.
+    bool optimized = false;
+    // Free-form model metadata carried by .ecnn files: "preprocess" (JSON, defined by
+    // src/vision) and "class_names" (one per line).
+    std::map<std::string, std::string> metadata;
 
     ValueId add_value(Value v);
     ValueId find(const std::string& name) const;  // kNoValue if none

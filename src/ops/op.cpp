@@ -1,6 +1,8 @@
 #include "ops/op.hpp"
 
 #include <algorithm>
+#include <list>
+#include <mutex>
 
 namespace edgecnn {
 // ops/quantize.cpp: QuantizeLinear, DequantizeLinear and the int8 fast path's edgecnn.Q* ops.
@@ -86,9 +88,41 @@ const OpDef* OpRegistry::find(const std::string& name) const {
     return nullptr;
 }
 
+namespace {
+// Ops of other domains, registered at run time through the public API. OpDefs are never
+// removed or moved (std::list), so the pointers find_for hands out stay valid.
+struct CustomOps {
+    std::mutex mutex;
+    std::list<OpDef> defs;
+};
+CustomOps& custom_ops() {
+    static CustomOps ops;
+    return ops;
+}
+}  // namespace
+
+void register_custom_op(const std::string& domain, const std::string& op_type, OpFactory f) {
+    if (domain.empty() || domain == "ai.onnx" || domain == "edgecnn")
+        fail("custom op '" + op_type + "': domain '" + domain + "' is reserved (use your own, e.g. com.example)");
+    if (op_type.empty()) fail("custom op in domain '" + domain + "' needs a name");
+    CustomOps& c = custom_ops();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    std::string key = domain + "." + op_type;
+    for (OpDef& d : c.defs)
+        if (d.name == key) fail("custom op '" + key + "' is already registered");
+    c.defs.push_back({key, std::move(f), 1});
+}
+
 const OpDef* OpRegistry::find_for(const Node& node, int64_t opset) const {
     if (node.domain == "edgecnn") return find("edgecnn." + node.op_type);
-    if (!node.domain.empty() && node.domain != "ai.onnx") return nullptr;
+    if (!node.domain.empty() && node.domain != "ai.onnx") {
+        CustomOps& c = custom_ops();
+        std::lock_guard<std::mutex> lock(c.mutex);
+        std::string key = node.domain + "." + node.op_type;
+        for (const OpDef& d : c.defs)
+            if (d.name == key) return &d;
+        return nullptr;
+    }
     const OpDef* def = find(node.op_type);
     return def && opset >= def->min_opset ? def : nullptr;
 }

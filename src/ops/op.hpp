@@ -128,6 +128,11 @@ private:
     std::vector<OpDef> defs_;
 };
 
+// Registers an op of a custom domain (not "", "ai.onnx" or "edgecnn"), found by find_for
+// for nodes of that domain; the public API's custom ops (src/api). Throws if the name is
+// taken. Register before creating sessions that use it.
+void register_custom_op(const std::string& domain, const std::string& op_type, OpFactory f);
+
 // Family registration functions, one per file in src/ops/ (called once by instance()).
 void register_elementwise_ops(OpRegistry& r);   // unary/binary/variadic math, compare, logic, Where, Cast, Clip
 void register_activation_ops(OpRegistry& r);    // Relu..Gelu, Softmax, LogSoftmax, PRelu

@@ -182,7 +182,9 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
                                     const std::vector<Shape>& input_shapes, const CompileOptions& options) {
     std::shared_ptr<Graph> sg = specialize_graph(g, input_shapes, ref_kernels);
     if (!sg) return nullptr;
-    if (options.optimization_level > 0) {
+    // An optimized graph (.ecnn converted with static shapes) went through the passes at
+    // conversion; running them again would only cost load time.
+    if (options.optimization_level > 0 && !g.optimized) {
         OptimizeOptions opt;
         opt.level = options.optimization_level;
         optimize_graph(*sg, opt);

@@ -1,6 +1,7 @@
 #include "runtime/session.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "base/error.hpp"
@@ -23,11 +24,13 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
     for (size_t n = 0; n < g.nodes.size(); ++n) {
         const Node& node = g.nodes[n];
         // Internal ops made by the graph passes live in domain "edgecnn".
-        if (!node.domain.empty() && node.domain != "ai.onnx" && node.domain != "edgecnn") {
+        if (!node.domain.empty() && node.domain != "ai.onnx" && node.domain != "edgecnn" && !reg.find_for(node, g.opset)) {
             problems.push_back(node.label() + ": op domain '" + node.domain + "' is not supported");
             continue;
         }
-        const OpDef* def = reg.find_for(node, g.opset);
+        // An optimized graph holds nodes the passes wrote, in their current form whatever
+        // the model's opset (as Plan::compile looks them up).
+        const OpDef* def = reg.find_for(node, g.optimized ? std::numeric_limits<int64_t>::max() : g.opset);
         if (!def) {
             problems.push_back(node.label() + ": op '" + node.op_type + "' is not supported");
             continue;
@@ -128,7 +131,7 @@ void Session::prepare(const std::vector<Shape>& input_shapes) {
     interp_kernels_.clear();
     for (const Node& node : sg.nodes) {
         OpAttrs attrs(node, sg.opset, &sg);
-        interp_kernels_.push_back(reg.find_for(node, sg.opset)->factory(attrs));
+        interp_kernels_.push_back(reg.find_for(node, sg.optimized ? std::numeric_limits<int64_t>::max() : sg.opset)->factory(attrs));
     }
     last_use_.assign(sg.values.size(), -1);
     for (size_t n = 0; n < sg.nodes.size(); ++n)
@@ -148,6 +151,40 @@ NamedTensors Session::run(const NamedTensors& inputs) {
     }
 }
 
+// Compiles the plan for `shapes` unless the current one is for them (or the model's shapes
+// are known to depend on run-time values).
+void Session::ensure_plan(const std::vector<Shape>& shapes) {
+    if (interpret_) return;  // shapes depend on run-time values: no plan, ever
+    if (!plan_ || shapes != plan_shapes_) {
+        const Graph& g = *graph_;
+        CompileOptions co;
+        co.optimization_level = options_.optimization_level;
+        co.pool = pool_.get();
+        plan_ = Plan::compile(g, kernels_, shapes, co);
+        if (plan_ && options_.max_arena_bytes > 0 &&
+            plan_->arena_bytes() + plan_->workspace_bytes() > options_.max_arena_bytes) {
+            int64_t need = plan_->arena_bytes() + plan_->workspace_bytes();
+            plan_.reset();
+            throw Error(ErrorKind::Limit, "activations need " + std::to_string(need) + " bytes of arena, over the " +
+                                              std::to_string(options_.max_arena_bytes) + "-byte limit");
+        }
+        if (plan_) plan_->set_profiling(options_.profile);
+        plan_shapes_ = shapes;
+        interpret_ = plan_ == nullptr;
+    }
+}
+
+void Session::compile(const std::vector<Shape>& input_shapes) {
+    try {
+        if (input_shapes.size() != graph_->inputs.size())
+            fail("compile: " + std::to_string(input_shapes.size()) + " shapes for " + std::to_string(graph_->inputs.size()) +
+                 " inputs");
+        ensure_plan(input_shapes);
+    } catch (const Error& e) {
+        throw e.with_prefix(source_prefix());
+    }
+}
+
 NamedTensors Session::run_unchecked(const NamedTensors& inputs) {
     const Graph& g = *graph_;
     check_inputs(inputs);
@@ -159,15 +196,7 @@ NamedTensors Session::run_unchecked(const NamedTensors& inputs) {
                 shapes[k] = t.shape();
                 values[size_t(g.inputs[k])] = t;
             }
-    if (!interpret_ && (!plan_ || shapes != plan_shapes_)) {
-        CompileOptions co;
-        co.optimization_level = options_.optimization_level;
-        co.pool = pool_.get();
-        plan_ = Plan::compile(g, kernels_, shapes, co);
-        if (plan_) plan_->set_profiling(options_.profile);
-        plan_shapes_ = shapes;
-        interpret_ = plan_ == nullptr;
-    }
+    ensure_plan(shapes);
     if (plan_) {
         std::vector<Tensor> ins(g.inputs.size());
         for (size_t k = 0; k < g.inputs.size(); ++k) ins[k] = values[size_t(g.inputs[k])];

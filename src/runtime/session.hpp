@@ -25,6 +25,10 @@ struct SessionOptions {
     // 0: run the graph as imported with the reference kernels; 1: optimized (passes,
     // NHWC layout, fast kernels).
     int optimization_level = 1;
+    // Upper bound for the compiled plan's activation arena plus workspace (0: none); a
+    // binding of input shapes that needs more fails with Error(Limit) (the public API's
+    // arena option, for devices with a fixed memory budget).
+    int64_t max_arena_bytes = 0;
     // Time every node (Plan::step_ns()); costs two clock reads per node.
     bool profile = false;
     // Called after each node with every output it produced (for --dump-all).
@@ -50,6 +54,10 @@ public:
     // before run time (for `info`, MAC counts and memory planning).
     void bind_shapes(const std::vector<Shape>& input_shapes);
     const std::vector<std::optional<Shape>>& value_shapes() const { return value_shapes_; }
+    // Compiles the plan for these input shapes (graph input order) ahead of the first run:
+    // what "session creation" costs before a model is ready (bench times it). run() reuses
+    // the plan while the shapes stay the same.
+    void compile(const std::vector<Shape>& input_shapes);
     // Bytes the engine holds for this session at its peak so far: weights (constants),
     // activations and workspaces.
     int64_t peak_memory_bytes() const;
@@ -63,6 +71,7 @@ private:
     std::string source_prefix() const;
     void check_inputs(const NamedTensors& inputs) const;
     void prepare(const std::vector<Shape>& input_shapes);
+    void ensure_plan(const std::vector<Shape>& shapes);
     NamedTensors run_interpreted(std::vector<Tensor>& values, const std::vector<Shape>& shapes);
 
     std::shared_ptr<const Graph> graph_;

@@ -79,8 +79,11 @@ struct Bench {
     std::shared_ptr<Graph> graph;
     std::unique_ptr<Session> session;
     NamedTensors inputs;
+    // Creation, median of --create-repeats: reading the file, the Session (op validation),
+    // the plan for the bound shapes (passes, weight packing, arena); create_ms is their sum.
+    double load_ms = 0, session_ms = 0, plan_ms = 0;
     double create_ms = 0;
-    double first_run_ms = 0;  // the first run binds shapes and folds shape subgraphs
+    double first_run_ms = 0;  // the first run after the plan is compiled
     int64_t macs = -1;        // -1: unknown
     std::vector<double> times;
     Stats stats;
@@ -124,9 +127,9 @@ void print_json(const Bench& b, const BenchArgs& a, int64_t rss_growth, const do
     const Stats& s = b.stats;
     std::printf("{\"model\":\"%s\",\"input_shapes\":{%s},\"opt_level\":%d,\"threads\":%d,\"warmup\":%d,\"runs\":%d,"
                 "\"min_ms\":%.4f,\"median_ms\":%.4f,\"mean_ms\":%.4f,\"p90_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,"
-                "\"fps\":%.3f,\"create_ms\":%.3f,\"first_run_ms\":%.3f,\"peak_memory_bytes\":%" PRId64 ",\"process_rss_growth_bytes\":%" PRId64,
+                "\"fps\":%.3f,\"create_ms\":%.3f,\"load_ms\":%.3f,\"session_ms\":%.3f,\"plan_ms\":%.3f,\"first_run_ms\":%.3f,\"peak_memory_bytes\":%" PRId64 ",\"process_rss_growth_bytes\":%" PRId64,
                 json_escape(b.model).c_str(), shapes.c_str(), a.opt_level, a.threads, a.warmup, a.runs, s.min, s.median, s.mean, s.p90,
-                s.p99, s.max, s.median > 0 ? 1000.0 / s.median : 0.0, b.create_ms, b.first_run_ms,
+                s.p99, s.max, s.median > 0 ? 1000.0 / s.median : 0.0, b.create_ms, b.load_ms, b.session_ms, b.plan_ms, b.first_run_ms,
                 b.session->peak_memory_bytes(), rss_growth);
     std::printf(",\"macs\":%" PRId64 ",\"gflops\":%.3f", b.macs, gflops(b));
     if (vs_ratio) std::printf(",\"vs_median_ratio\":%.4f", *vs_ratio);
@@ -138,7 +141,8 @@ void print_text(const Bench& b, const BenchArgs& a) {
     std::printf("model: %s\n", b.model.c_str());
     std::printf("  inputs: %s\n", shapes_str(b.inputs).c_str());
     std::printf("  threads: %d  warmup: %d  runs: %d  opt-level: %d\n", a.threads, a.warmup, a.runs, a.opt_level);
-    std::printf("  session creation: %.2f ms  first run: %.2f ms\n", b.create_ms, b.first_run_ms);
+    std::printf("  session creation: %.2f ms (load %.2f + session %.2f + plan %.2f; median of %d)  first run: %.2f ms\n",
+                b.create_ms, b.load_ms, b.session_ms, b.plan_ms, std::max(1, a.create_repeats), b.first_run_ms);
     std::printf("  latency ms: min %.3f  median %.3f  p90 %.3f  p99 %.3f  (mean %.3f, max %.3f)\n", s.min, s.median,
                 s.p90, s.p99, s.mean, s.max);
     std::printf("  throughput: %.2f FPS (from the median)\n", s.median > 0 ? 1000.0 / s.median : 0.0);
@@ -195,7 +199,8 @@ int cmd_bench(const BenchArgs& a) {
 
     std::vector<std::string> models{a.model};
     if (!a.vs.empty()) models.push_back(a.vs);
-    std::vector<Bench> benches(models.size());
+    std::vector<Bench> benches(models.size() + a.also.size());
+    for (const std::string& m : a.also) models.push_back(m);
     for (size_t k = 0; k < models.size(); ++k) {
         benches[k].model = models[k];
         benches[k].graph = load_model(models[k]);
@@ -214,9 +219,26 @@ int cmd_bench(const BenchArgs& a) {
         SessionOptions opts;
         opts.num_threads = a.threads;
         opts.optimization_level = a.opt_level;
-        auto t0 = Clock::now();
-        b.session = std::make_unique<Session>(b.graph, opts);
-        b.create_ms = ms_since(t0);
+        std::vector<Shape> shapes;
+        for (const auto& [name, t] : b.inputs) shapes.push_back(t.shape());
+        std::vector<double> load, sess, plan;
+        for (int r = 0; r < std::max(1, a.create_repeats); ++r) {
+            b.session.reset();
+            b.graph.reset();
+            auto t0 = Clock::now();
+            b.graph = load_model(b.model);
+            load.push_back(ms_since(t0));
+            auto t1 = Clock::now();
+            b.session = std::make_unique<Session>(b.graph, opts);
+            sess.push_back(ms_since(t1));
+            auto t2 = Clock::now();
+            b.session->compile(shapes);
+            plan.push_back(ms_since(t2));
+        }
+        b.load_ms = compute_stats(load).median;
+        b.session_ms = compute_stats(sess).median;
+        b.plan_ms = compute_stats(plan).median;
+        b.create_ms = b.load_ms + b.session_ms + b.plan_ms;
     }
 
     // Warm-up, alternating (at least one run, which binds shapes and folds shape subgraphs;
@@ -242,12 +264,15 @@ int cmd_bench(const BenchArgs& a) {
         b.macs = model_macs(b.graph, b.inputs);  // after timing: its probe session is not in the RSS figure
     }
 
-    bool vs = benches.size() == 2;
+    bool vs = benches.size() == 2 && a.also.empty();
     double ratio = vs && benches[1].stats.median > 0 ? benches[0].stats.median / benches[1].stats.median : 0.0;
     if (a.json) {
         for (size_t k = 0; k < benches.size(); ++k) print_json(benches[k], a, rss_growth, vs && k == 0 ? &ratio : nullptr);
     } else {
         for (const Bench& b : benches) print_text(b, a);
+        for (size_t k = 1; k < benches.size(); ++k)
+            std::printf("creation speed-up of %s over %s: %.2fx\n", benches[k].model.c_str(), benches[0].model.c_str(),
+                        benches[k].create_ms > 0 ? benches[0].create_ms / benches[k].create_ms : 0.0);
         if (vs)
             std::printf("ratio of medians (%s / %s): %.3f\n", benches[0].model.c_str(), benches[1].model.c_str(), ratio);
     }

@@ -39,6 +39,8 @@ struct BenchArgs {
     std::vector<std::string> input_shapes;  // NAME=1x3x224x224
     bool json = false;
     ImageArgs image;  // --image: the image input from a photo (others random)
+    std::vector<std::string> also;  // more models, timed alternately too (--also)
+    int create_repeats = 1;         // session creation timed this many times (median)
 };
 
 struct ProfileArgs {
@@ -91,7 +93,19 @@ struct EvalArgs {
 int cmd_quantize(const QuantizeArgs& a);
 int cmd_eval(const EvalArgs& a);
 
+struct ConvertArgs {
+    std::string model;
+    std::string output;
+    bool fp16_weights = false;
+    std::vector<std::string> input_shapes;  // NAME=1x3x224x224: fixes dynamic dims
+    std::string target = "portable";
+    std::string preprocess;   // JSON
+    std::string class_names;  // file, one name per line
+    bool optimize = true;     // store the optimized graph when shapes are static
+};
+
 int cmd_info(const InfoArgs& a);
+int cmd_convert(const ConvertArgs& a);
 int cmd_profile(const ProfileArgs& a);
 int cmd_run(const RunArgs& a);
 int cmd_check(const CheckArgs& a);

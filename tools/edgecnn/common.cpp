@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "base/error.hpp"
+#include "format/ecnn.hpp"
 #include "io/npy.hpp"
 #include "onnx/importer.hpp"
 #include "onnx/tensor_proto.hpp"
@@ -22,6 +23,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 std::shared_ptr<Graph> load_model(const std::string& path) {
     if (!std::filesystem::exists(path)) throw Error(ErrorKind::Io, path + ": no such file");
     if (std::filesystem::is_directory(path)) throw Error(ErrorKind::Io, path + ": is a directory, not a model file");
+    if (ends_with(path, ".ecnn") || is_ecnn_file(path)) return load_ecnn_file(path).graph;
     return import_onnx_file(path);
 }
 

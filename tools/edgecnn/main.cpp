@@ -13,12 +13,12 @@ int main(int argc, char** argv) {
 
     InfoArgs info;
     auto* c_info = app.add_subcommand("info", "Inputs, outputs, ops, parameters and MACs of a model");
-    c_info->add_option("model", info.model, "Model file (.onnx)")->required();
+    c_info->add_option("model", info.model, "Model file (.onnx or .ecnn)")->required();
     c_info->add_option("--input-shape", info.input_shapes, "Bind a dynamic input: NAME=1x3x224x224");
 
     RunArgs run;
     auto* c_run = app.add_subcommand("run", "Run a model on input tensors");
-    c_run->add_option("model", run.model, "Model file (.onnx)")->required();
+    c_run->add_option("model", run.model, "Model file (.onnx or .ecnn)")->required();
     c_run->add_option("--input,-i", run.inputs, "NAME=FILE (.npy or .pb); FILE alone binds inputs in order");
     c_run->add_option("--out,-o", run.out_dir, "Write outputs to this folder (same format as the inputs)");
     c_run->add_flag("--dump-all", run.dump_all, "Also write every intermediate tensor to --out");
@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
 
     CheckArgs check;
     auto* c_check = app.add_subcommand("check", "Compare a model's outputs with reference outputs");
-    c_check->add_option("model", check.model, "Model file (.onnx)")->required();
+    c_check->add_option("model", check.model, "Model file (.onnx or .ecnn)")->required();
     c_check->add_option("--data", check.data_dir, "ONNX test folder (input_K.pb, output_K.pb) or one holding test_data_set_*")
         ->required();
     c_check->add_option("--atol", check.atol, "Pass iff max|out-ref| <= atol*max(1,max|ref|)");
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
 
     BenchArgs bench;
     auto* c_bench = app.add_subcommand("bench", "Time a model on random inputs (--vs: against a second one, alternated)");
-    c_bench->add_option("model", bench.model, "Model file (.onnx)")->required();
+    c_bench->add_option("model", bench.model, "Model file (.onnx or .ecnn)")->required();
     c_bench->add_option("--vs", bench.vs, "Second model, timed alternately in the same process; prints the ratio");
     c_bench->add_option("--threads,-t", bench.threads, "Threads, counting the caller (default 1)");
     c_bench->add_option("--warmup", bench.warmup, "Untimed runs first (default 10)");
@@ -49,10 +49,12 @@ int main(int argc, char** argv) {
     c_bench->add_option("--input-shape", bench.input_shapes, "Bind a dynamic input: NAME=1x3x224x224");
     c_bench->add_flag("--json", bench.json, "One JSON object per model on its own line");
     add_image_options(c_bench, bench.image);
+    c_bench->add_option("--also", bench.also, "More models timed alongside (e.g. the .onnx and .ecnn forms of one model)");
+    c_bench->add_option("--create-repeats", bench.create_repeats, "Time session creation (load + session + plan) N times");
 
     ProfileArgs prof;
     auto* c_prof = app.add_subcommand("profile", "Per-layer time of the compiled model");
-    c_prof->add_option("model", prof.model, "Model file (.onnx)")->required();
+    c_prof->add_option("model", prof.model, "Model file (.onnx or .ecnn)")->required();
     c_prof->add_option("--input-shape", prof.input_shapes, "Bind a dynamic input: NAME=1x3x224x224");
     c_prof->add_option("--threads,-t", prof.threads, "Threads, counting the caller");
     c_prof->add_option("--warmup", prof.warmup, "Untimed runs first");
@@ -105,6 +107,17 @@ int main(int argc, char** argv) {
     c_eval->add_option("--limit", eval.limit, "Only the first N images");
     add_preprocess(c_eval, eval.pre);
 
+    ConvertArgs conv;
+    auto* c_convert = app.add_subcommand("convert", "Convert an ONNX model to a deployable .ecnn file");
+    c_convert->add_option("model", conv.model, "Model file (.onnx)")->required();
+    c_convert->add_option("--output,-o", conv.output, "Output file (.ecnn)")->required();
+    c_convert->add_flag("--fp16-weights", conv.fp16_weights, "Store float32 weights as float16 (widened at load)");
+    c_convert->add_option("--input-shape", conv.input_shapes, "Fix a dynamic input: NAME=1x3x224x224");
+    c_convert->add_option("--target", conv.target, "portable (default), x86-avx2, x86-avx512 or arm64");
+    c_convert->add_option("--preprocess", conv.preprocess, "Preprocessing as JSON, stored for run --image");
+    c_convert->add_option("--class-names", conv.class_names, "File with one class name per line");
+    c_convert->add_flag("!--no-optimize", conv.optimize, "Store the graph as imported (no passes)");
+
     CLI11_PARSE(app, argc, argv);
     if (prof.top > 0) prof.sort = true;
     try {
@@ -117,6 +130,7 @@ int main(int argc, char** argv) {
         if (*c_stream) return cmd_stream(stream);
         if (*c_quant) return cmd_quantize(quant);
         if (*c_eval) return cmd_eval(eval);
+        if (*c_convert) return cmd_convert(conv);
     } catch (const edgecnn::Error& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;

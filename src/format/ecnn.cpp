@@ -1,0 +1,508 @@
+#include "format/ecnn.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+
+#include "base/cpu_features.hpp"
+#include "base/error.hpp"
+#include "format/ecnn_generated.h"
+
+// XXH3 inlined: the runtime must not depend on a shared libxxhash.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace edgecnn {
+
+namespace {
+
+constexpr char kMagic[4] = {'E', 'C', 'N', 'N'};
+constexpr uint32_t kFlagFp16Weights = 1u;
+constexpr size_t kHeaderHashAt = 120;
+
+struct Header {
+    uint16_t major = 0, minor = 0;
+    uint32_t header_size = 0, flags = 0;
+    uint64_t graph_offset = 0, graph_size = 0, data_offset = 0, data_size = 0;
+    uint64_t graph_hash = 0, data_hash = 0;
+};
+
+template <typename T>
+T get_le(const uint8_t* p) {
+    T v{};
+    for (size_t i = 0; i < sizeof(T); ++i) v = T(v | (T(p[i]) << (8 * i)));
+    return v;
+}
+template <typename T>
+void put_le(uint8_t* p, T v) {
+    for (size_t i = 0; i < sizeof(T); ++i) p[i] = uint8_t(uint64_t(v) >> (8 * i));
+}
+
+uint64_t hash_bytes(const void* p, size_t n) { return XXH3_64bits(p, n); }
+
+std::shared_ptr<void> aligned_copy(const void* data, size_t size) {
+    size_t n = std::max<size_t>(64, (size + 63) / 64 * 64);
+    void* p = std::aligned_alloc(64, n);
+    if (!p) throw Error(ErrorKind::Limit, "out of memory copying " + std::to_string(size) + " bytes");
+    if (size) std::memcpy(p, data, size);
+    return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+}
+
+// ---------------------------------------------------------------- reading
+
+class Reader {
+public:
+    Reader(const uint8_t* file, size_t size, std::shared_ptr<void> owner, std::string name, const EcnnLoadOptions& o)
+        : file_(file), size_(size), owner_(std::move(owner)), name_(std::move(name)), options_(o) {}
+
+    EcnnModel read() {
+        Header h = read_header();
+        const uint8_t* graph_bytes = file_ + h.graph_offset;
+        if (hash_bytes(graph_bytes, h.graph_size) != h.graph_hash)
+            bad("graph section checksum mismatch (the file is damaged)");
+        data_ = file_ + h.data_offset;
+        data_size_ = h.data_size;
+        if (options_.verify_checksum && hash_bytes(data_, data_size_) != h.data_hash)
+            bad("weights checksum mismatch (the file is damaged)");
+        flatbuffers::Verifier::Options vo;
+        vo.max_depth = 16;
+        vo.max_tables = 100'000'000;
+        flatbuffers::Verifier verifier(graph_bytes, h.graph_size, vo);
+        if (!fb::VerifyModelBuffer(verifier)) bad("graph section is malformed");
+        const fb::Model* m = fb::GetModel(graph_bytes);
+
+        EcnnModel out;
+        out.info.version_major = h.major;
+        out.info.version_minor = h.minor;
+        out.info.fp16_weights = (h.flags & kFlagFp16Weights) != 0;
+        out.info.target = m->target() ? m->target()->str() : "portable";
+        out.info.converter = m->converter() ? m->converter()->str() : "";
+        out.info.file_bytes = int64_t(size_);
+        check_ecnn_target(out.info.target, name_);
+
+        auto g = std::make_shared<Graph>();
+        g->source = name_;
+        g->name = str(m->name());
+        g->producer = str(m->producer());
+        g->ir_version = m->ir_version();
+        g->opset = m->opset();
+        g->optimized = m->optimized();
+        if (m->preprocess()) g->metadata["preprocess"] = m->preprocess()->str();
+        if (m->class_names()) {
+            std::string names;
+            for (const auto* s : *m->class_names()) names += (s ? s->str() : std::string()) + "\n";
+            g->metadata["class_names"] = names;
+        }
+        const auto* values = m->values();
+        const size_t nvalues = values ? values->size() : 0;
+        for (size_t v = 0; v < nvalues; ++v) {
+            const fb::Value* fv = values->Get(flatbuffers::uoffset_t(v));
+            Value val;
+            val.name = fv->name()->str();
+            val.dtype = dtype_of(fv->dtype(), "value '" + val.name + "'");
+            if (fv->has_shape()) {
+                std::vector<Dim> dims;
+                const auto* fd = fv->dims();
+                const auto* fp = fv->dim_params();
+                size_t rank = fd ? fd->size() : 0;
+                if (fp && fp->size() != rank) bad("value '" + val.name + "': dims and dim names disagree");
+                for (size_t d = 0; d < rank; ++d) {
+                    Dim dim;
+                    dim.value = fd->Get(flatbuffers::uoffset_t(d))->value();
+                    if (dim.value < -1) bad("value '" + val.name + "': bad dim " + std::to_string(dim.value));
+                    if (fp) dim.param = str(fp->Get(flatbuffers::uoffset_t(d)));
+                    dims.push_back(dim);
+                }
+                val.shape = dims;
+            }
+            if (fv->constant()) val.constant = std::make_shared<const Tensor>(tensor(fv->constant(), "value '" + val.name + "'"));
+            if (g->find(val.name) != kNoValue) bad("value name '" + val.name + "' appears twice");
+            g->add_value(std::move(val));
+        }
+        const auto* nodes = m->nodes();
+        for (size_t n = 0; nodes && n < nodes->size(); ++n) {
+            const fb::Node* fn = nodes->Get(flatbuffers::uoffset_t(n));
+            Node node;
+            node.name = str(fn->name());
+            node.op_type = fn->op_type()->str();
+            node.domain = str(fn->domain());
+            node.inputs = ids(fn->inputs(), nvalues, true, node.label() + " input");
+            node.outputs = ids(fn->outputs(), nvalues, true, node.label() + " output");
+            for (size_t a = 0; fn->attrs() && a < fn->attrs()->size(); ++a) {
+                const fb::Attr* fa = fn->attrs()->Get(flatbuffers::uoffset_t(a));
+                node.attrs[fa->name()->str()] = attribute(fa, node.label() + " attribute '" + fa->name()->str() + "'");
+            }
+            g->nodes.push_back(std::move(node));
+        }
+        g->inputs = ids(m->inputs(), nvalues, false, "graph input");
+        g->outputs = ids(m->outputs(), nvalues, false, "graph output");
+        try {
+            verify_and_sort(*g);
+        } catch (const Error& e) {
+            throw e.with_prefix(name_ + ": ");
+        }
+        auto packed = std::make_shared<PackedBlobs>();
+        for (size_t i = 0; m->packed() && i < m->packed()->size(); ++i) {
+            const fb::PackedBlob* b = m->packed()->Get(flatbuffers::uoffset_t(i));
+            if (b->node() < 0 || size_t(b->node()) >= g->nodes.size() || !b->data())
+                bad("packed weights #" + std::to_string(i) + " name no node of the graph");
+            (*packed)[{b->node(), str(b->key())}] = tensor(b->data(), "packed weights #" + std::to_string(i));
+        }
+        out.packed = std::move(packed);
+        out.graph = std::move(g);
+        return out;
+    }
+
+private:
+    [[noreturn]] void bad(const std::string& msg) const { throw Error(ErrorKind::Invalid, name_ + ": " + msg); }
+
+    static std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+
+    Header read_header() {
+        if (size_ < 8 || std::memcmp(file_, kMagic, 4) != 0) bad("not an .ecnn file (wrong magic)");
+        Header h;
+        h.major = get_le<uint16_t>(file_ + 4);
+        h.minor = get_le<uint16_t>(file_ + 6);
+        if (h.major != kEcnnVersionMajor)
+            throw Error(ErrorKind::Unsupported, name_ + ": .ecnn version " + std::to_string(h.major) + "." +
+                                                    std::to_string(h.minor) + " is not supported (this runtime reads " +
+                                                    std::to_string(kEcnnVersionMajor) + ".x)");
+        if (size_ < kEcnnHeaderSize) bad("truncated (" + std::to_string(size_) + " bytes, shorter than the header)");
+        h.header_size = get_le<uint32_t>(file_ + 8);
+        h.flags = get_le<uint32_t>(file_ + 12);
+        h.graph_offset = get_le<uint64_t>(file_ + 16);
+        h.graph_size = get_le<uint64_t>(file_ + 24);
+        h.data_offset = get_le<uint64_t>(file_ + 32);
+        h.data_size = get_le<uint64_t>(file_ + 40);
+        h.graph_hash = get_le<uint64_t>(file_ + 48);
+        h.data_hash = get_le<uint64_t>(file_ + 56);
+        if (get_le<uint64_t>(file_ + kHeaderHashAt) != hash_bytes(file_, kHeaderHashAt))
+            bad("header checksum mismatch (the file is damaged)");
+        if (h.header_size != kEcnnHeaderSize) bad("bad header size " + std::to_string(h.header_size));
+        auto in_file = [&](uint64_t off, uint64_t n) { return off <= size_ && n <= size_ - off; };
+        if (!in_file(h.graph_offset, h.graph_size) || h.graph_offset < kEcnnHeaderSize || h.graph_size < 8)
+            bad("truncated or damaged: graph section [" + std::to_string(h.graph_offset) + ", +" +
+                std::to_string(h.graph_size) + ") outside the file's " + std::to_string(size_) + " bytes");
+        if (!in_file(h.data_offset, h.data_size) || h.data_offset % 64 != 0)
+            bad("truncated or damaged: data section [" + std::to_string(h.data_offset) + ", +" +
+                std::to_string(h.data_size) + ") outside the file's " + std::to_string(size_) + " bytes");
+        if (h.graph_size > uint64_t(std::numeric_limits<flatbuffers::soffset_t>::max()))
+            bad("graph section too large");
+        return h;
+    }
+
+    DType dtype_of(int code, const std::string& what) const {
+        if (code == 0) return DType::Undefined;
+        if (!dtype_known(code) || code == int(DType::String)) bad(what + ": unsupported dtype code " + std::to_string(code));
+        return DType(code);
+    }
+
+    std::vector<ValueId> ids(const flatbuffers::Vector<int32_t>* v, size_t nvalues, bool allow_omitted,
+                             const std::string& what) const {
+        std::vector<ValueId> out;
+        for (size_t i = 0; v && i < v->size(); ++i) {
+            int32_t id = v->Get(flatbuffers::uoffset_t(i));
+            if ((id == kNoValue && allow_omitted) || (id >= 0 && size_t(id) < nvalues)) out.push_back(id);
+            else bad(what + " #" + std::to_string(i) + " refers to value " + std::to_string(id) + " of " +
+                     std::to_string(nvalues));
+        }
+        return out;
+    }
+
+    Tensor tensor(const fb::TensorRef* r, const std::string& what) const {
+        DType dt = dtype_of(r->dtype(), what);
+        DType st = dtype_of(r->stored(), what);
+        if (dt == DType::Undefined) bad(what + ": tensor without dtype");
+        if (st != dt && !(dt == DType::F32 && st == DType::F16))
+            bad(what + ": stored as " + dtype_name(st) + " for a " + dtype_name(dt) + " tensor");
+        Shape shape;
+        if (r->shape())
+            for (int64_t d : *r->shape()) shape.push_back(d);
+        int64_t numel;
+        try {
+            numel = shape_numel(shape);
+        } catch (const Error& e) {
+            bad(what + ": " + e.what());
+        }
+        uint64_t need = uint64_t(numel) * dtype_size(st);
+        if (numel > 0 && need / uint64_t(numel) != dtype_size(st)) bad(what + ": tensor too large");
+        if (r->nbytes() != need)
+            bad(what + ": " + std::to_string(r->nbytes()) + " stored bytes for shape " + shape_str(shape) + " " +
+                dtype_name(st));
+        if (r->offset() % 64 != 0 || r->offset() > data_size_ || need > data_size_ - r->offset())
+            bad(what + ": data [" + std::to_string(r->offset()) + ", +" + std::to_string(need) +
+                ") outside the data section (" + std::to_string(data_size_) + " bytes)");
+        if (int64_t(need) > max_tensor_bytes())
+            throw Error(ErrorKind::Limit, name_ + ": " + what + ": " + std::to_string(need) + " bytes exceed the tensor limit");
+        void* p = const_cast<uint8_t*>(data_ + r->offset());
+        if (st == dt) return Tensor::view(dt, shape, p, owner_);
+        // --fp16-weights: widen once at load.
+        Tensor t = Tensor::uninitialized(DType::F32, shape);
+        const uint8_t* src = static_cast<const uint8_t*>(p);
+        float* dst = t.data<float>();
+        for (int64_t i = 0; i < numel; ++i) dst[i] = half_to_float(get_le<uint16_t>(src + 2 * i));
+        return t;
+    }
+
+    Attribute attribute(const fb::Attr* a, const std::string& what) const {
+        Attribute at;
+        switch (a->kind()) {
+            case fb::AttrKind::Int: at.kind = Attribute::Kind::Int; at.i = a->i(); break;
+            case fb::AttrKind::Float: at.kind = Attribute::Kind::Float; at.f = a->f(); break;
+            case fb::AttrKind::String: at.kind = Attribute::Kind::String; at.s = str(a->s()); break;
+            case fb::AttrKind::Ints:
+                at.kind = Attribute::Kind::Ints;
+                if (a->ints()) at.ints.assign(a->ints()->begin(), a->ints()->end());
+                break;
+            case fb::AttrKind::Floats:
+                at.kind = Attribute::Kind::Floats;
+                if (a->floats()) at.floats.assign(a->floats()->begin(), a->floats()->end());
+                break;
+            case fb::AttrKind::Strings:
+                at.kind = Attribute::Kind::Strings;
+                for (size_t i = 0; a->strings() && i < a->strings()->size(); ++i)
+                    at.strings.push_back(str(a->strings()->Get(flatbuffers::uoffset_t(i))));
+                break;
+            case fb::AttrKind::Tensor:
+                at.kind = Attribute::Kind::Tensor;
+                if (!a->t()) bad(what + ": tensor attribute without a tensor");
+                at.t = std::make_shared<Tensor>(tensor(a->t(), what));
+                break;
+            default: bad(what + ": unknown attribute kind " + std::to_string(int(a->kind())));
+        }
+        return at;
+    }
+
+    const uint8_t* file_;
+    size_t size_;
+    std::shared_ptr<void> owner_;
+    std::string name_;
+    EcnnLoadOptions options_;
+    const uint8_t* data_ = nullptr;
+    uint64_t data_size_ = 0;
+};
+
+// ---------------------------------------------------------------- writing
+
+class Writer {
+public:
+    explicit Writer(const EcnnWriteOptions& o) : options_(o) {}
+
+    std::vector<uint8_t> write(const Graph& graph) {
+        const Graph g = compacted(graph);
+        std::vector<flatbuffers::Offset<fb::Value>> values;
+        for (const Value& v : g.values) {
+            auto name = fbb_.CreateString(v.name);
+            flatbuffers::Offset<flatbuffers::Vector<const fb::Dim*>> dims;
+            flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> params;
+            if (v.shape) {
+                std::vector<fb::Dim> d;
+                std::vector<std::string> p;
+                for (const Dim& dim : *v.shape) {
+                    d.emplace_back(dim.is_static() ? dim.value : -1);
+                    p.push_back(dim.param);
+                }
+                dims = fbb_.CreateVectorOfStructs(d);
+                params = fbb_.CreateVectorOfStrings(p);
+            }
+            flatbuffers::Offset<fb::TensorRef> c;
+            if (v.constant) c = tensor(*v.constant, options_.fp16_weights);
+            values.push_back(fb::CreateValue(fbb_, name, int(v.dtype), v.shape.has_value(), dims, params, c));
+        }
+        std::vector<flatbuffers::Offset<fb::Node>> nodes;
+        for (const Node& n : g.nodes) {
+            std::vector<flatbuffers::Offset<fb::Attr>> attrs;
+            for (const auto& [key, a] : n.attrs) attrs.push_back(attribute(key, a, n));
+            nodes.push_back(fb::CreateNodeDirect(fbb_, n.name.c_str(), n.op_type.c_str(), n.domain.c_str(), &n.inputs,
+                                                 &n.outputs, &attrs));
+        }
+        std::vector<flatbuffers::Offset<fb::PackedBlob>> packed;
+        if (options_.packed)
+            for (const auto& [key, t] : *options_.packed)
+                packed.push_back(fb::CreatePackedBlob(fbb_, key.first, fbb_.CreateString(key.second), tensor(t, false)));
+        std::vector<flatbuffers::Offset<flatbuffers::String>> classes;
+        for (const std::string& c : options_.class_names) classes.push_back(fbb_.CreateString(c));
+        auto model = fb::CreateModel(
+            fbb_, fbb_.CreateString(g.name), fbb_.CreateString(g.producer), g.ir_version, g.opset, g.optimized,
+            fbb_.CreateVector(values), fbb_.CreateVector(nodes), fbb_.CreateVector(g.inputs), fbb_.CreateVector(g.outputs),
+            options_.preprocess.empty() ? 0 : fbb_.CreateString(options_.preprocess),
+            options_.class_names.empty() ? 0 : fbb_.CreateVector(classes), fbb_.CreateString(options_.target),
+            fbb_.CreateVector(packed), fbb_.CreateString(options_.converter));
+        fb::FinishModelBuffer(fbb_, model);
+
+        const uint8_t* gb = fbb_.GetBufferPointer();
+        size_t gs = fbb_.GetSize();
+        size_t data_offset = (kEcnnHeaderSize + gs + 63) / 64 * 64;
+        std::vector<uint8_t> file(data_offset + data_.size(), 0);
+        std::memcpy(file.data(), kMagic, 4);
+        put_le<uint16_t>(&file[4], kEcnnVersionMajor);
+        put_le<uint16_t>(&file[6], kEcnnVersionMinor);
+        put_le<uint32_t>(&file[8], uint32_t(kEcnnHeaderSize));
+        put_le<uint32_t>(&file[12], options_.fp16_weights ? kFlagFp16Weights : 0u);
+        put_le<uint64_t>(&file[16], kEcnnHeaderSize);
+        put_le<uint64_t>(&file[24], gs);
+        put_le<uint64_t>(&file[32], data_offset);
+        put_le<uint64_t>(&file[40], data_.size());
+        put_le<uint64_t>(&file[48], hash_bytes(gb, gs));
+        put_le<uint64_t>(&file[56], hash_bytes(data_.data(), data_.size()));
+        put_le<uint64_t>(&file[kHeaderHashAt], hash_bytes(file.data(), kHeaderHashAt));
+        std::memcpy(&file[kEcnnHeaderSize], gb, gs);
+        if (!data_.empty()) std::memcpy(&file[data_offset], data_.data(), data_.size());
+        return file;
+    }
+
+private:
+    // Only the values a node, input or output refers to: passes leave replaced weights
+    // (pre-BatchNorm-folding, pre-fusion) in the value table.
+    static Graph compacted(const Graph& g) {
+        std::vector<ValueId> remap(g.values.size(), kNoValue);
+        Graph out;
+        out.name = g.name;
+        out.source = g.source;
+        out.ir_version = g.ir_version;
+        out.opset = g.opset;
+        out.producer = g.producer;
+        out.optimized = g.optimized;
+        out.metadata = g.metadata;
+        auto use = [&](ValueId id) -> ValueId {
+            if (id == kNoValue) return kNoValue;
+            ValueId& r = remap.at(size_t(id));
+            if (r == kNoValue) {
+                Value v = g.value(id);
+                v.producer = -1;
+                r = out.add_value(std::move(v));
+            }
+            return r;
+        };
+        for (ValueId id : g.inputs) out.inputs.push_back(use(id));
+        for (const Node& n : g.nodes) {
+            Node m = n;
+            for (ValueId& id : m.inputs) id = use(id);
+            for (ValueId& id : m.outputs) id = use(id);
+            out.nodes.push_back(std::move(m));
+        }
+        for (ValueId id : g.outputs) out.outputs.push_back(use(id));
+        return out;
+    }
+
+    flatbuffers::Offset<fb::TensorRef> tensor(const Tensor& t, bool fp16) {
+        if (t.dtype() == DType::String || t.dtype() == DType::Undefined)
+            fail_unsupported("tensors of type " + dtype_name(t.dtype()) + " cannot be stored in an .ecnn file");
+        DType st = fp16 && t.dtype() == DType::F32 ? DType::F16 : t.dtype();
+        size_t offset = (data_.size() + 63) / 64 * 64;
+        size_t n = size_t(t.numel()) * dtype_size(st);
+        data_.resize(offset + n, 0);
+        if (st == t.dtype()) {
+            if (n) std::memcpy(&data_[offset], t.raw(), n);
+        } else {
+            const float* src = static_cast<const float*>(t.raw());
+            for (int64_t i = 0; i < t.numel(); ++i) put_le<uint16_t>(&data_[offset + 2 * size_t(i)], float_to_half(src[i]));
+        }
+        return fb::CreateTensorRef(fbb_, int(t.dtype()), int(st), fbb_.CreateVector(t.shape()), offset, n);
+    }
+
+    flatbuffers::Offset<fb::Attr> attribute(const std::string& key, const Attribute& a, const Node& n) {
+        auto name = fbb_.CreateString(key);
+        switch (a.kind) {
+            case Attribute::Kind::Int: return fb::CreateAttr(fbb_, name, fb::AttrKind::Int, a.i);
+            case Attribute::Kind::Float: return fb::CreateAttr(fbb_, name, fb::AttrKind::Float, 0, a.f);
+            case Attribute::Kind::String:
+                return fb::CreateAttr(fbb_, name, fb::AttrKind::String, 0, 0.f, fbb_.CreateString(a.s));
+            case Attribute::Kind::Ints:
+                return fb::CreateAttr(fbb_, name, fb::AttrKind::Ints, 0, 0.f, 0, fbb_.CreateVector(a.ints));
+            case Attribute::Kind::Floats:
+                return fb::CreateAttr(fbb_, name, fb::AttrKind::Floats, 0, 0.f, 0, 0, fbb_.CreateVector(a.floats));
+            case Attribute::Kind::Strings:
+                return fb::CreateAttr(fbb_, name, fb::AttrKind::Strings, 0, 0.f, 0, 0, 0, fbb_.CreateVectorOfStrings(a.strings));
+            case Attribute::Kind::Tensor:
+                if (!a.t) fail(n.label() + ": attribute '" + key + "' holds no tensor");
+                // Attribute tensors (Constant-like) keep full precision: they are not weights.
+                return fb::CreateAttr(fbb_, name, fb::AttrKind::Tensor, 0, 0.f, 0, 0, 0, 0, tensor(*a.t, false));
+            case Attribute::Kind::Graph: break;
+        }
+        fail_unsupported(n.label() + ": attribute '" + key + "' of kind " + attribute_kind_name(a.kind) +
+                         " cannot be stored in an .ecnn file");
+    }
+
+    EcnnWriteOptions options_;
+    flatbuffers::FlatBufferBuilder fbb_{1 << 16};
+    std::vector<uint8_t> data_;
+};
+
+}  // namespace
+
+void check_ecnn_target(const std::string& target, const std::string& file) {
+    if (target == "portable") return;
+    Isa have = active_isa();
+    auto refuse = [&](const std::string& why) {
+        throw Error(ErrorKind::Unsupported, file + ": packed for target '" + target + "', but " + why +
+                                                " (convert with --target portable, or for this CPU)");
+    };
+    if (target == "x86-avx512") {
+        if (have != Isa::Avx512) refuse("this CPU runs at ISA level '" + isa_name(have) + "' (needs avx512)");
+    } else if (target == "x86-avx2") {
+        if (have != Isa::Avx2) refuse("this CPU runs at ISA level '" + isa_name(have) + "' (needs avx2)");
+    } else if (target == "arm64") {
+        if (have != Isa::Neon && have != Isa::NeonDot) refuse("this CPU is not arm64 with NEON");
+    } else {
+        throw Error(ErrorKind::Invalid, file + ": unknown target '" + target + "'");
+    }
+}
+
+EcnnModel load_ecnn_view(const void* data, size_t size, std::shared_ptr<void> owner, const std::string& name,
+                         const EcnnLoadOptions& options) {
+    if (reinterpret_cast<uintptr_t>(data) % 64 != 0) fail(name + ": .ecnn image must be 64-byte aligned");
+    return Reader(static_cast<const uint8_t*>(data), size, std::move(owner), name, options).read();
+}
+
+EcnnModel load_ecnn_bytes(const void* data, size_t size, const std::string& name, const EcnnLoadOptions& options) {
+    std::shared_ptr<void> copy = aligned_copy(data, size);
+    return load_ecnn_view(copy.get(), size, copy, name, options);
+}
+
+EcnnModel load_ecnn_file(const std::string& path, const EcnnLoadOptions& options) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(ErrorKind::Io, path + ": cannot open: " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        throw Error(ErrorKind::Io, path + ": not a regular file");
+    }
+    size_t size = size_t(st.st_size);
+    if (size == 0) {
+        ::close(fd);
+        throw Error(ErrorKind::Invalid, path + ": empty file, not an .ecnn model");
+    }
+    // Private and writable: pages stay shared with the page cache until written, and a
+    // stray write can never reach the file.
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) throw Error(ErrorKind::Io, path + ": cannot map: " + std::strerror(errno));
+    std::shared_ptr<void> owner(p, [size](void* q) { ::munmap(q, size); });
+    EcnnModel m = load_ecnn_view(p, size, owner, path, options);
+    return m;
+}
+
+bool is_ecnn_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    char magic[4] = {};
+    return f.read(magic, 4) && std::memcmp(magic, kMagic, 4) == 0;
+}
+
+std::vector<uint8_t> serialize_ecnn(const Graph& g, const EcnnWriteOptions& options) { return Writer(options).write(g); }
+
+void write_ecnn_file(const std::string& path, const Graph& g, const EcnnWriteOptions& options) {
+    std::vector<uint8_t> bytes = serialize_ecnn(g, options);
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    if (!f) throw Error(ErrorKind::Io, path + ": cannot write");
+    f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    if (!f) throw Error(ErrorKind::Io, path + ": write failed");
+}
+
+}  // namespace edgecnn
