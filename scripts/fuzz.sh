@@ -59,7 +59,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-/usr/lib/llvm-14/bin/llvm-symbolizer}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 echo "fuzz.sh: fuzzing $target for ${seconds}s (corpus $corpus, seeds ${seeds[*]})"
-nice -n 19 "$B/fuzz_$target" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 \
+nice -n 19 "$B/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 \
   -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts/" "$@" "$corpus" "${seeds[@]}" \
   > "$B/fuzz_$target.log" 2>&1 || { tail -60 "$B/fuzz_$target.log"; echo "fuzz.sh: $target FAILED (log $B/fuzz_$target.log)"; exit 1; }
 grep -E "^stat::|Done [0-9]+ runs" "$B/fuzz_$target.log" | tr '\n' ' '

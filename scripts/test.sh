@@ -32,5 +32,19 @@ stage "sanitizers build (ASan+UBSan)" 900 bash -c "cmake -S . -B build-asan -G N
 stage "sanitizers tests (ASan+UBSan)" 600 env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$JOBS" --timeout 600
 
+# ThreadSanitizer on the threading tests only (thread pool, concurrent sessions): its own
+# small build of the libraries plus one test binary. Protobuf is not instrumented, but it is
+# only used before the tests start threads (model import), so it cannot race.
+TSAN_FLAGS="-fsanitize=thread -O1 -g1"
+stage "TSan build (threading tests)" 600 bash -c "cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=None \
+  -DEDGECNN_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS='$TSAN_FLAGS' -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null \
+  && cmake --build build-tsan -j$JOBS --target edgecnn_threading_tests"
+stage "TSan tests" 300 env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/edgecnn_threading_tests
+
+# libFuzzer targets (clang, ASan+UBSan): build, then each for 60 s on a fresh copy of the
+# committed seeds (tests/fuzz/corpus). Longer runs: scripts/fuzz.sh TARGET SECONDS.
+stage "fuzz build (clang, ASan+UBSan)" 900 bash scripts/fuzz.sh build
+stage "fuzz 60 s per target" 420 bash -c 'for d in tests/fuzz/corpus/*/; do FUZZ_CORPUS_ONLY=1 bash scripts/fuzz.sh "$(basename "$d")" 60 || exit 1; done'
+
 echo
 echo "all stages passed in $(( $(date +%s) - total_start ))s"

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "kernels/reference/eltwise_ref.hpp"
+#include "base/convert.hpp"
 #include "ops/op.hpp"
 
 namespace edgecnn {
@@ -45,7 +46,7 @@ public:
                 using T = decltype(tag);
                 const T* x = in[0]->data<T>();
                 T* y = out[0]->data<T>();
-                for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(f_(x[i]));
+                for (int64_t i = 0; i < n; ++i) y[i] = convert_value<T>(f_(x[i]));
             });
         }
     }

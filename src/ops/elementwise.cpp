@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "kernels/reference/eltwise_ref.hpp"
+#include "base/convert.hpp"
 #include "ops/op.hpp"
 
 namespace edgecnn {
@@ -303,7 +304,7 @@ template <class T, class E>
 T pow_one(T x, E y) {
     if constexpr (std::is_same_v<T, float> && std::is_same_v<E, float>) return std::pow(x, y);
     else if constexpr (std::is_integral_v<T> && std::is_integral_v<E>) return int_pow<T>(x, int64_t(y));
-    else return static_cast<T>(std::pow(double(x), double(y)));
+    else return convert_value<T>(std::pow(double(x), double(y)));
 }
 
 class PowKernel : public OpKernel {
@@ -493,7 +494,7 @@ public:
             using T = decltype(tag);
             const T* x = in[0]->data<T>();
             T* y = out[0]->data<T>();
-            for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(f_(x[i]));
+            for (int64_t i = 0; i < n; ++i) y[i] = convert_value<T>(f_(x[i]));
         });
     }
 
@@ -574,7 +575,7 @@ void cast_tensor(const Tensor& src, Tensor& dst) {
         dispatch(dst.dtype(), AllTypes{}, [&](auto dt) {
             using D = decltype(dt);
             D* y = dst.data<D>();
-            for (int64_t i = 0; i < n; ++i) y[i] = static_cast<D>(x[i]);
+            for (int64_t i = 0; i < n; ++i) y[i] = convert_value<D>(x[i]);
         });
     });
 }

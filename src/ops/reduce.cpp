@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "kernels/reference/eltwise_ref.hpp"
+#include "base/convert.hpp"
 #include "ops/op.hpp"
 
 namespace edgecnn {
@@ -153,17 +154,17 @@ void reduce_typed(Red op, const T* x, const Shape& shape, const std::vector<bool
             std::vector<double> sum(size_t(out_numel), 0.0);
             reduce_walk(x, shape, reduced, sum.data(),
                         [&](double s, T v, int64_t o) { return s + std::exp(double(v) - mx[size_t(o)]); });
-            for (int64_t i = 0; i < out_numel; ++i) out[i] = static_cast<T>(mx[size_t(i)] + std::log(sum[size_t(i)]));
+            for (int64_t i = 0; i < out_numel; ++i) out[i] = convert_value<T>(mx[size_t(i)] + std::log(sum[size_t(i)]));
             return;
         }
     }
     for (int64_t i = 0; i < out_numel; ++i) {
         const A s = a[i];
         switch (op) {
-            case Red::Mean: out[i] = static_cast<T>(double(s) / double(count)); break;
-            case Red::L2: out[i] = static_cast<T>(std::sqrt(double(s))); break;
-            case Red::LogSum: out[i] = static_cast<T>(std::log(double(s))); break;
-            default: out[i] = static_cast<T>(s); break;
+            case Red::Mean: out[i] = convert_value<T>(double(s) / double(count)); break;
+            case Red::L2: out[i] = convert_value<T>(std::sqrt(double(s))); break;
+            case Red::LogSum: out[i] = convert_value<T>(std::log(double(s))); break;
+            default: out[i] = convert_value<T>(s); break;
         }
     }
 }

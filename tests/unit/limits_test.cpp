@@ -182,6 +182,7 @@ TEST(Limits, ZeroStridesKernelsAndGroupsAreRefused) {
         ErrorKind k = run_error_kind(m, {{"X", Tensor(DType::F32, {1, 1, 4, 4})}}, &what);
         EXPECT_NE(int(k), -1) << c.attr;
         EXPECT_NE(what.find("conv0"), std::string::npos) << c.attr << ": " << what;
+        EXPECT_NE(what.find(c.attr), std::string::npos) << c.attr << ": " << what;
     }
     // A pool with a zero-sized kernel.
     auto m = base_model();
@@ -194,6 +195,7 @@ TEST(Limits, ZeroStridesKernelsAndGroupsAreRefused) {
     std::string what;
     EXPECT_NE(int(run_error_kind(m, {{"X", Tensor(DType::F32, {1, 1, 4, 4})}}, &what)), -1);
     EXPECT_NE(what.find("pool0"), std::string::npos) << what;
+    EXPECT_NE(what.find("kernel_shape"), std::string::npos) << what;
 }
 
 // A tensor computed at run time past the memory limit (ConstantOfShape of 1e12 elements)
