@@ -436,3 +436,37 @@ TEST(EcnnApi, CustomOpRunsInsideAModel) {
         EXPECT_NE(std::string(e.what()).find("'ss'"), std::string::npos) << e.what();
     }
 }
+
+// `convert --target` for this CPU: the kernels' packed weights travel in the file, the
+// model checks against the ONNX references, and another ISA level refuses the file.
+TEST(EcnnCli, TargetPackedFileChecksAndIsRefusedElsewhere) {
+    std::string target = active_isa() == Isa::Avx512 ? "x86-avx512" : active_isa() == Isa::Avx2 ? "x86-avx2" : "";
+    if (target.empty()) GTEST_SKIP() << "no x86 SIMD target on this CPU";
+    auto dir = temp_dir("ecnn_target");
+    std::string out = (dir / "fm.ecnn").string();
+    CliResult c = run_cli("convert " + kFashion + " -o " + out + " --input-shape input=2x1x28x28 --target " + target);
+    ASSERT_EQ(c.exit_code, 0) << c.output;
+    EXPECT_NE(c.output.find("optimized graph"), std::string::npos) << c.output;
+    EXPECT_EQ(c.output.find(" 0 packed weight sets"), std::string::npos) << c.output;
+    CliResult r = run_cli("check " + out + " --data " + source_path("models/fixtures/fashion_mnist_cnn"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EcnnModel m = load_ecnn_file(out);
+    int prepacked = 0;
+    for (const Node& n : m.graph->nodes)
+        for (const auto& [k, a] : n.attrs) prepacked += k.rfind(kPrepackedAttr, 0) == 0;
+    EXPECT_GT(prepacked, 0);
+    std::string cmd = "EDGECNN_ISA=scalar " + std::string(EDGECNN_BINARY_DIR) + "/edgecnn info " + out + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    std::string text;
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+    int st = pclose(p);
+    EXPECT_EQ(WEXITSTATUS(st), 1) << text;
+    EXPECT_NE(text.find("packed for target '" + target + "'"), std::string::npos) << text;
+    // --target needs fixed shapes.
+    CliResult d = run_cli("convert " + kFashion + " -o " + out + " --target " + target);
+    EXPECT_EQ(d.exit_code, 1) << d.output;
+    EXPECT_NE(d.output.find("--input-shape"), std::string::npos) << d.output;
+    std::filesystem::remove_all(dir);
+}
