@@ -13,6 +13,7 @@
 #include "cli_test_util.hpp"
 #include "edgecnn/edgecnn.hpp"
 #include "format/ecnn.hpp"
+#include "kernels/gemm/gemm_f32.hpp"
 #include "onnx/importer.hpp"
 #include "runtime/session.hpp"
 
@@ -469,4 +470,27 @@ TEST(EcnnCli, TargetPackedFileChecksAndIsRefusedElsewhere) {
     EXPECT_EQ(d.exit_code, 1) << d.output;
     EXPECT_NE(d.output.find("--input-shape"), std::string::npos) << d.output;
     std::filesystem::remove_all(dir);
+}
+
+// PackedGemmB::adopt (what a --target file's weights become at load) gives the same
+// products as a fresh packing, on awkward sizes, and refuses storage of the wrong size.
+TEST(EcnnPrepacked, AdoptedGemmPackingMatchesAFreshOne) {
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {7, 13, 5}, {33, 70, 47}, {5, 129, 100}}) {
+        std::vector<float> a(size_t(m * k)), b(size_t(k * n)), c1(size_t(m * n)), c2(size_t(m * n));
+        for (float& v : a) v = u(rng);
+        for (float& v : b) v = u(rng);
+        PackedGemmB fresh = pack_gemm_b_f32(b.data(), k, n, n, false);
+        // Through a Tensor, as the file hands it over (a copy: no shared allocation).
+        auto copy = std::shared_ptr<float>(static_cast<float*>(std::aligned_alloc(64, fresh.floats() * 4 + 64)), std::free);
+        std::memcpy(copy.get(), fresh.data(), fresh.floats() * 4);
+        PackedGemmB adopted = PackedGemmB::adopt(copy, fresh.floats(), k, n, fresh.isa());
+        GemmEpilogue ep;
+        gemm_f32(m, a.data(), k, fresh, c1.data(), n, ep, nullptr);
+        gemm_f32(m, a.data(), k, adopted, c2.data(), n, ep, nullptr);
+        EXPECT_EQ(c1, c2) << m << "x" << k << "x" << n;
+        EXPECT_THROW(PackedGemmB::adopt(copy, fresh.floats() - 1, k, n, fresh.isa()), Error);
+        EXPECT_THROW(PackedGemmB::adopt(copy, fresh.floats(), k + 1, n, fresh.isa()), Error);
+    }
 }
