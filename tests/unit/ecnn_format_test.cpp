@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "base/cpu_features.hpp"
 #include "base/error.hpp"
@@ -492,5 +493,36 @@ TEST(EcnnPrepacked, AdoptedGemmPackingMatchesAFreshOne) {
         EXPECT_EQ(c1, c2) << m << "x" << k << "x" << n;
         EXPECT_THROW(PackedGemmB::adopt(copy, fresh.floats() - 1, k, n, fresh.isa()), Error);
         EXPECT_THROW(PackedGemmB::adopt(copy, fresh.floats(), k + 1, n, fresh.isa()), Error);
+    }
+}
+
+// Sessions of one model run concurrently (each on its own thread), as edgecnn.h promises,
+// and agree with a session run alone; the model may be released before its sessions.
+TEST(EcnnApi, SessionsOfOneModelRunConcurrently) {
+    auto bytes = fashion_bytes();
+    std::vector<std::unique_ptr<ecnn::Session>> sessions;
+    {
+        ecnn::Model model = ecnn::Model::from_memory(bytes.data(), bytes.size());
+        for (int i = 0; i < 4; ++i) sessions.push_back(std::make_unique<ecnn::Session>(model));
+    }
+    std::vector<Tensor> inputs;
+    for (int i = 0; i < 4; ++i) inputs.push_back(random_input({2, 1, 28, 28}, 100 + uint32_t(i)));
+    std::vector<std::vector<float>> got(4);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i)
+        threads.emplace_back([&, i] {
+            for (int rep = 0; rep < 5; ++rep) {
+                sessions[size_t(i)]->bind_input("input", inputs[size_t(i)].data<float>(), {2, 1, 28, 28});
+                sessions[size_t(i)]->run();
+            }
+            ecnn::TensorView y = sessions[size_t(i)]->output(0);
+            got[size_t(i)].assign(y.as<float>(), y.as<float>() + y.numel());
+        });
+    for (auto& t : threads) t.join();
+    auto graph = import_onnx_file(kFashion);
+    for (int i = 0; i < 4; ++i) {
+        Tensor ref = run_one(graph, inputs[size_t(i)]);
+        ASSERT_EQ(got[size_t(i)].size(), size_t(ref.numel()));
+        for (int64_t k = 0; k < ref.numel(); ++k) EXPECT_EQ(got[size_t(i)][size_t(k)], ref.data<float>()[k]) << i;
     }
 }
