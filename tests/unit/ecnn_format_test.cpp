@@ -526,3 +526,22 @@ TEST(EcnnApi, SessionsOfOneModelRunConcurrently) {
         for (int64_t k = 0; k < ref.numel(); ++k) EXPECT_EQ(got[size_t(i)][size_t(k)], ref.data<float>()[k]) << i;
     }
 }
+
+// With dynamic dims the stored graph keeps them and gets the shape-independent rewrite:
+// BatchNorm folded into the Conv before it; the file still checks against the references.
+TEST(EcnnCli, DynamicModelKeepsDimsAndFoldsBatchNorm) {
+    auto dir = temp_dir("ecnn_dynamic");
+    std::string out = (dir / "fm.ecnn").string();
+    CliResult c = run_cli("convert " + kFashion + " -o " + out);
+    ASSERT_EQ(c.exit_code, 0) << c.output;
+    EcnnModel m = load_ecnn_file(out);
+    EXPECT_FALSE(m.graph->optimized);
+    EXPECT_EQ((*m.graph->value(m.graph->inputs[0]).shape)[0].param, "batch");
+    int bn = 0, conv = 0;
+    for (const Node& n : m.graph->nodes) bn += n.op_type == "BatchNormalization", conv += n.op_type == "Conv";
+    EXPECT_EQ(bn, 0);
+    EXPECT_EQ(conv, 3);
+    CliResult r = run_cli("check " + out + " --data " + source_path("models/fixtures/fashion_mnist_cnn"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::filesystem::remove_all(dir);
+}

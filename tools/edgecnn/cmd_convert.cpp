@@ -8,7 +8,8 @@
 // is the one the runtime would compile: shapes specialized, constants folded, BatchNorm and
 // activations fused, NHWC layout. A portable file holds no CPU-specific data (weights are
 // packed at load), so it runs on any CPU. Inputs with dynamic dims keep them: the graph is
-// then stored as imported and optimized at session creation for the bound shapes.
+// then stored as imported with BatchNorm folded, and optimized at session creation for the
+// bound shapes.
 #include <cstdio>
 #include <fstream>
 
@@ -17,6 +18,7 @@
 #include "common.hpp"
 #include "format/ecnn.hpp"
 #include "onnx/importer.hpp"
+#include "passes/passes.hpp"
 #include "random_inputs.hpp"
 
 namespace edgecnn::cli {
@@ -137,6 +139,12 @@ int cmd_convert(const ConvertArgs& a) {
             if (e.kind() != ErrorKind::Unsupported || a.target != "portable") throw;
             std::fprintf(stderr, "note: storing the graph unoptimized: %s\n", e.what());
         }
+    }
+    if (!stored->optimized && a.optimize) {
+        // Dynamic dims: only what needs no shapes. BatchNorm folds into the Conv/Gemm
+        // before it (fewer nodes and vectors to store, and float16 weights are then the
+        // folded ones); the runtime runs the whole pipeline for the shapes it binds.
+        fold_batchnorm(*stored);
     }
     size_t packed = 0;
     if (a.target != "portable") {
