@@ -28,7 +28,7 @@ stage "x86 tests" 900 ctest --test-dir build --output-on-failure -j"$JOBS"
 # op and CLI test; any report fails the test that triggered it.
 SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 stage "sanitizers build (ASan+UBSan)" 900 bash -c "cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DEDGECNN_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS='$SAN_FLAGS' -DCMAKE_EXE_LINKER_FLAGS='$SAN_FLAGS' >/dev/null && cmake --build build-asan -j$JOBS"
+  -DEDGECNN_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS='$SAN_FLAGS' -DCMAKE_EXE_LINKER_FLAGS='$SAN_FLAGS' -DCMAKE_SHARED_LINKER_FLAGS='$SAN_FLAGS' >/dev/null && cmake --build build-asan -j$JOBS"
 stage "sanitizers tests (ASan+UBSan)" 600 env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$JOBS" --timeout 600
 

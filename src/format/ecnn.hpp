@@ -7,9 +7,9 @@
 //        zero padding, and at byte 120 the XXH3-64 of bytes [0, 120)
 //   128  graph section: a FlatBuffer (src/format/ecnn.fbs, identifier "ECNG"): values,
 //        nodes, attributes, inputs/outputs with dynamic dims, metadata, class names,
-//        target and pre-packed weight blobs
+//        target (weights pre-packed for a target are node attributes, see OpAttrs::prepacked)
 //   ...  data section, 64-byte aligned: every tensor's bytes, each at a 64-byte-aligned
-//        offset (weights stay aligned in a memory map)
+//        offset (16 for tensors under 64 bytes), so weights stay aligned in a memory map
 //
 // A reader accepts the same major version and any minor version (minor versions only
 // append FlatBuffer fields). The header and graph checksums are always verified, the
@@ -30,10 +30,6 @@ constexpr uint16_t kEcnnVersionMajor = 1;
 constexpr uint16_t kEcnnVersionMinor = 0;
 constexpr size_t kEcnnHeaderSize = 128;
 
-// Weights a kernel packed for one CPU family at conversion, per node index of the stored
-// graph and kernel-chosen key. The tensors point into the file's data section.
-using PackedBlobs = std::map<std::pair<int32_t, std::string>, Tensor>;
-
 struct EcnnInfo {
     uint16_t version_major = 0, version_minor = 0;
     bool fp16_weights = false;
@@ -45,7 +41,6 @@ struct EcnnInfo {
 struct EcnnModel {
     std::shared_ptr<Graph> graph;  // metadata["preprocess"], metadata["class_names"] set
     EcnnInfo info;
-    std::shared_ptr<const PackedBlobs> packed;  // empty for portable files
 };
 
 struct EcnnLoadOptions {
@@ -67,11 +62,10 @@ bool is_ecnn_file(const std::string& path);
 
 struct EcnnWriteOptions {
     bool fp16_weights = false;        // float32 tensors stored as float16
-    std::string target = "portable";  // recorded; non-portable files need that CPU at load
+    std::string target = "portable";  // non-portable files load only on that CPU family
     std::string preprocess;           // opaque JSON
     std::vector<std::string> class_names;
     std::string converter = "edgecnn";
-    const PackedBlobs* packed = nullptr;  // stored with the target
 };
 
 std::vector<uint8_t> serialize_ecnn(const Graph& g, const EcnnWriteOptions& options);

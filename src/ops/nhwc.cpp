@@ -23,6 +23,7 @@
 #include "kernels/pool/pool_nhwc_f32.hpp"
 #include "kernels/winograd/winograd_f32.hpp"
 #include "ops/op.hpp"
+#include "ops/prepacked.hpp"
 
 namespace edgecnn {
 
@@ -56,7 +57,7 @@ std::vector<int64_t> ints_of_size(const OpAttrs& a, const char* key, size_t n, i
 
 class ConvNhwc final : public OpKernel {
 public:
-    explicit ConvNhwc(const OpAttrs& a) : pool_(a.pool()) {
+    explicit ConvNhwc(const OpAttrs& a) : pool_(a.pool()), prepacked_(a) {
         strides_ = ints_of_size(a, "strides", 2, 1);
         dilations_ = ints_of_size(a, "dilations", 2, 1);
         pads_ = ints_of_size(a, "pads", 4, 0);
@@ -98,6 +99,18 @@ public:
     }
     int64_t workspace_bytes() const override { return workspace_floats_ * 4; }
     void set_workspace(void* w) override { workspace_ = static_cast<float*>(w); }
+    // GEMM packings (depthwise weights are cheap to repack and stay out).
+    std::vector<PackedWeights> packed_weights() const override {
+        std::vector<PackedWeights> out;
+        if (path_ == Path::Pointwise) out.push_back(export_gemm_packing("b", packed_));
+        if (path_ == Path::Winograd)
+            for (size_t pos = 0; pos < wino_.u.size(); ++pos) out.push_back(export_gemm_packing(std::string("u") + std::to_string(pos), wino_.u[pos]));
+        if (path_ == Path::Im2col)
+            for (size_t g = 0; g < group_packed_.size(); ++g) out.push_back(export_gemm_packing(std::string("g") + std::to_string(g), group_packed_[g]));
+        if (path_ == Path::Zoned)
+            for (size_t t = 0; t < tap_packed_.size(); ++t) out.push_back(export_gemm_packing(std::string("t") + std::to_string(t), tap_packed_[t]));
+        return out;
+    }
     std::string kernel_name() const override {
         std::string isa = isa_name(active_isa());
         switch (path_) {
@@ -184,7 +197,7 @@ private:
                          pads_[0] == 0 && pads_[1] == 0 && pads_[2] == 0 && pads_[3] == 0;
         if (pointwise) {
             path_ = Path::Pointwise;
-            packed_ = pack_gemm_b_f32(w, cin_, cout_, cin_, true);
+            packed_ = prepacked_.gemm_or("b", cin_, cout_, [&] { return pack_gemm_b_f32(w, cin_, cout_, cin_, true); });
             return;
         }
         // 3x3 stride-1 convolutions with enough channels that the transforms amortize:
@@ -197,7 +210,17 @@ private:
                         ow_ >= 8 && !std::getenv("EDGECNN_NO_WINOGRAD");
         if (winograd) {
             path_ = Path::Winograd;
-            wino_ = pack_winograd_f43(w, b, cin_, cout_);
+            if (prepacked_.has("u0")) {  // an .ecnn --target file: the 36 transformed panels
+                wino_.cin = cin_, wino_.cout = cout_;
+                for (int pos = 0; pos < 36; ++pos)
+                    wino_.u.push_back(prepacked_.gemm_or(std::string("u") + std::to_string(pos), cin_, cout_, []() -> PackedGemmB {
+                        fail("prepacked Winograd weights are incomplete");
+                    }));
+                wino_.bias.assign(size_t(cout_), 0.f);
+                if (b) std::copy(b, b + cout_, wino_.bias.begin());
+            } else {
+                wino_ = pack_winograd_f43(w, b, cin_, cout_);
+            }
             wino_params_ = {n_, h_, w_in_, cin_, cout_, pads_[0], pads_[1], oh_, ow_};
             workspace_floats_ = winograd_f43_workspace_bytes(wino_params_, pool_ ? pool_->size() : 1) / 4;
             return;
@@ -226,14 +249,17 @@ private:
         const int64_t k = int64_t(taps_.size()) * cg;
         full_rows_ = group_ == 1 && dilations_[1] == 1 && int64_t(taps_.size()) == kh_ * kw_;
         // Weights per group as [og, k] with k ordered (tap, channel) to match im2col.
-        std::vector<float> wk(static_cast<size_t>(og * k));
+        std::vector<float> wk;
         for (int64_t g = 0; g < group_; ++g) {
-            for (int64_t o = 0; o < og; ++o)
-                for (size_t t = 0; t < taps_.size(); ++t)
-                    for (int64_t c = 0; c < cg; ++c)
-                        wk[size_t(o * k + int64_t(t) * cg + c)] =
-                            w[((g * og + o) * cg + c) * kh_ * kw_ + taps_[t].first * kw_ + taps_[t].second];
-            group_packed_.push_back(pack_gemm_b_f32(wk.data(), k, og, k, true));
+            group_packed_.push_back(prepacked_.gemm_or(std::string("g") + std::to_string(g), k, og, [&] {
+                wk.resize(static_cast<size_t>(og * k));
+                for (int64_t o = 0; o < og; ++o)
+                    for (size_t t = 0; t < taps_.size(); ++t)
+                        for (int64_t c = 0; c < cg; ++c)
+                            wk[size_t(o * k + int64_t(t) * cg + c)] =
+                                w[((g * og + o) * cg + c) * kh_ * kw_ + taps_[t].first * kw_ + taps_[t].second];
+                return pack_gemm_b_f32(wk.data(), k, og, k, true);
+            }));
         }
         const int64_t m = n_ * oh_ * ow_;
         // Chunks of ~4 MiB of im2col rows (at least 64 rows) bound the workspace.
@@ -277,13 +303,18 @@ private:
         if (double(useful) > 0.75 * double(oh_ * ow_ * kh_ * kw_)) return false;
         path_ = Path::Zoned;
         const float* w = w_->data<float>();
-        std::vector<float> wt(static_cast<size_t>(cout_ * cin_));
+        std::vector<float> wt;
         tap_packed_.resize(size_t(kh_ * kw_));
         for (int64_t ky = 0; ky < kh_; ++ky)
             for (int64_t kx = 0; kx < kw_; ++kx) {
-                for (int64_t o = 0; o < cout_; ++o)
-                    for (int64_t c = 0; c < cin_; ++c) wt[size_t(o * cin_ + c)] = w[((o * cin_ + c) * kh_ + ky) * kw_ + kx];
-                tap_packed_[size_t(ky * kw_ + kx)] = pack_gemm_b_f32(wt.data(), cin_, cout_, cin_, true);
+                tap_packed_[size_t(ky * kw_ + kx)] =
+                    prepacked_.gemm_or(std::string("t") + std::to_string(ky * kw_ + kx), cin_, cout_, [&] {
+                        wt.resize(static_cast<size_t>(cout_ * cin_));
+                        for (int64_t o = 0; o < cout_; ++o)
+                            for (int64_t c = 0; c < cin_; ++c)
+                                wt[size_t(o * cin_ + c)] = w[((o * cin_ + c) * kh_ + ky) * kw_ + kx];
+                        return pack_gemm_b_f32(wt.data(), cin_, cout_, cin_, true);
+                    });
             }
         int64_t max_zone = 0;
         for (const Band& r : row_bands_)
@@ -393,6 +424,7 @@ private:
     }
 
     ThreadPool* pool_;
+    PrepackedSet prepacked_;  // weights packed at conversion (.ecnn --target), adopted in prepare()
     std::vector<int64_t> strides_, dilations_, pads_;
     int64_t group_ = 1;
     ActivationParams act_;

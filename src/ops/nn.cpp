@@ -11,6 +11,7 @@
 #include "kernels/reference/conv_ref.hpp"
 #include "kernels/reference/gemm_ref.hpp"
 #include "ops/op.hpp"
+#include "ops/prepacked.hpp"
 
 namespace edgecnn {
 namespace {
@@ -590,9 +591,11 @@ public:
         const Tensor* b = a.constant_input(1);
         k_ = trans_b ? b->dim(1) : b->dim(0);
         n_ = trans_b ? b->dim(0) : b->dim(1);
-        std::vector<float> scaled(b->data<float>(), b->data<float>() + b->numel());
-        for (float& v : scaled) v *= alpha;
-        packed_ = pack_gemm_b_f32(scaled.data(), k_, n_, trans_b ? k_ : n_, trans_b);
+        packed_ = PrepackedSet(a).gemm_or("b", k_, n_, [&] {
+            std::vector<float> scaled(b->data<float>(), b->data<float>() + b->numel());
+            for (float& v : scaled) v *= alpha;
+            return pack_gemm_b_f32(scaled.data(), k_, n_, trans_b ? k_ : n_, trans_b);
+        });
         if (const Tensor* c = a.constant_input(2)) {
             bias_.assign(c->data<float>(), c->data<float>() + n_);
             for (float& v : bias_) v *= beta;
@@ -614,6 +617,7 @@ public:
         gemm_f32(m_, in[0]->data<float>(), k_, packed_, out[0]->data<float>(), n_, ep, pool_);
     }
     int64_t packed_bytes() const override { return int64_t(packed_.bytes() + bias_.size() * 4); }
+    std::vector<PackedWeights> packed_weights() const override { return {export_gemm_packing("b", packed_)}; }
     std::string kernel_name() const override { return "gemm_f32_" + isa_name(active_isa()); }
 
 private:

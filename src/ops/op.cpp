@@ -50,8 +50,16 @@ std::shared_ptr<Tensor> OpAttrs::get_tensor(const std::string& key) const {
 std::vector<std::string> OpAttrs::unread() const {
     std::vector<std::string> out;
     for (const auto& [k, v] : node_.attrs)
-        if (!used_.count(k)) out.push_back(k);
+        if (!used_.count(k) && k.rfind("_prepacked", 0) != 0) out.push_back(k);
     return out;
+}
+
+const Tensor* OpAttrs::prepacked(const std::string& slot, std::vector<int64_t>* meta) const {
+    const Attribute* t = node_.attr(std::string(kPrepackedAttr) + slot);
+    const Attribute* m = node_.attr(std::string(kPrepackedMetaAttr) + slot);
+    if (!t || !m || t->kind != Attribute::Kind::Tensor || !t->t || m->kind != Attribute::Kind::Ints) return nullptr;
+    if (meta) *meta = m->ints;
+    return t->t.get();
 }
 
 const OpRegistry& OpRegistry::instance() {

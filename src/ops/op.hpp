@@ -24,6 +24,17 @@ struct ValueInfo {
     const Tensor* data = nullptr;  // null when the value is not known yet
 };
 
+// Weights a fast kernel packed for the running CPU, exported into an .ecnn --target file
+// (as node attributes "_prepacked.<slot>" and "_prepacked_meta.<slot>") and handed back to
+// the kernel at load (OpAttrs::prepacked), so that loading skips the packing.
+struct PackedWeights {
+    std::string slot;
+    Tensor data;
+    std::vector<int64_t> meta;  // what the kernel needs to check and adopt them (dims, ISA)
+};
+constexpr const char* kPrepackedAttr = "_prepacked.";
+constexpr const char* kPrepackedMetaAttr = "_prepacked_meta.";
+
 class OpKernel {
 public:
     virtual ~OpKernel() = default;
@@ -42,6 +53,8 @@ public:
     virtual int64_t packed_bytes() const { return 0; }
     virtual int64_t workspace_bytes() const { return 0; }
     virtual void set_workspace(void* /*workspace*/) {}
+    // The packed weights (after infer()), for .ecnn --target files; empty by default.
+    virtual std::vector<PackedWeights> packed_weights() const { return {}; }
     // Name of the implementation chosen (for profiles), e.g. "gemm_f32_avx512".
     virtual std::string kernel_name() const { return "reference"; }
 };
@@ -87,6 +100,9 @@ public:
     std::vector<float> get_floats(const std::string& key) const;
     std::vector<float> get_floats(const std::string& key, const std::vector<float>& def) const;
     std::shared_ptr<Tensor> get_tensor(const std::string& key) const;
+    // Packed weights stored for `slot` in an .ecnn --target file (null if none); `meta`
+    // receives their PackedWeights::meta. Unread prepacked attributes are never reported.
+    const Tensor* prepacked(const std::string& slot, std::vector<int64_t>* meta) const;
     // Marks an attribute as understood without reading it (e.g. Dropout's seed).
     void ignore(const std::string& key) const { used_.insert(key); }
     // Attributes present on the node that the factory never read.

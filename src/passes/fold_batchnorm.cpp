@@ -53,8 +53,14 @@ bool fold_into(Graph& g, size_t p, const Node& bn) {
     const bool conv = is_op(prod, "Conv"), convt = is_op(prod, "ConvTranspose"), gemm = is_op(prod, "Gemm");
     const ValueId y = prod.outputs[0];
     auto ys = static_shape(g, y);
-    if (!ys || ys->size() < 2) return false;
-    const int64_t channels = (*ys)[1];
+    // Channels from the output shape, or, in a graph with dynamic dims (an .ecnn file
+    // converted without fixed shapes), from the weights: the fold needs nothing else.
+    int64_t channels = -1;
+    if (ys && ys->size() >= 2) channels = (*ys)[1];
+    else if (conv && w->rank() >= 3) channels = w->dim(0);
+    else if (convt && w->rank() >= 3) channels = w->dim(1) * node_int_attr(prod, "group", 1);
+    else if (gemm && w->rank() == 2) channels = node_int_attr(prod, "transB", 0) ? w->dim(0) : w->dim(1);
+    if (channels <= 0) return false;
     auto bnp = bn_params(g, bn, channels);
     if (!bnp) return false;
     const ValueId bias_in = prod.inputs.size() > 2 ? prod.inputs[2] : kNoValue;
@@ -88,7 +94,7 @@ bool fold_into(Graph& g, size_t p, const Node& bn) {
         }
     } else if (gemm) {
         // Y = alpha * A' B' + beta * C with B' [K, N]; the BN scales column n of Y.
-        if (ws.size() != 2 || ys->size() != 2) return false;
+        if (ws.size() != 2 || (ys && ys->size() != 2)) return false;
         const bool trans_b = node_int_attr(prod, "transB", 0) != 0;
         const int64_t nn = trans_b ? ws[0] : ws[1], kk = trans_b ? ws[1] : ws[0];
         if (nn != channels) return false;

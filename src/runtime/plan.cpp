@@ -180,7 +180,10 @@ Plan::~Plan() = default;
 
 std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::unique_ptr<OpKernel>>& ref_kernels,
                                     const std::vector<Shape>& input_shapes, const CompileOptions& options) {
-    std::shared_ptr<Graph> sg = specialize_graph(g, input_shapes, ref_kernels);
+    // An optimized graph is already specialized for its (static) input shapes, which the
+    // Session checked the inputs against; specializing again would run every reference
+    // kernel's shape inference, and ConvNhwc's packs its weights there.
+    std::shared_ptr<Graph> sg = g.optimized ? std::make_shared<Graph>(g) : specialize_graph(g, input_shapes, ref_kernels);
     if (!sg) return nullptr;
     // An optimized graph (.ecnn converted with static shapes) went through the passes at
     // conversion; running them again would only cost load time.

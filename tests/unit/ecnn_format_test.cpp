@@ -7,12 +7,14 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "base/cpu_features.hpp"
 #include "base/error.hpp"
 #include "cli_test_util.hpp"
 #include "edgecnn/edgecnn.hpp"
 #include "format/ecnn.hpp"
+#include "kernels/gemm/gemm_f32.hpp"
 #include "onnx/importer.hpp"
 #include "runtime/session.hpp"
 
@@ -435,4 +437,111 @@ TEST(EcnnApi, CustomOpRunsInsideAModel) {
         EXPECT_NE(std::string(e.what()).find("broken on purpose"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("'ss'"), std::string::npos) << e.what();
     }
+}
+
+// `convert --target` for this CPU: the kernels' packed weights travel in the file, the
+// model checks against the ONNX references, and another ISA level refuses the file.
+TEST(EcnnCli, TargetPackedFileChecksAndIsRefusedElsewhere) {
+    std::string target = active_isa() == Isa::Avx512 ? "x86-avx512" : active_isa() == Isa::Avx2 ? "x86-avx2" : "";
+    if (target.empty()) GTEST_SKIP() << "no x86 SIMD target on this CPU";
+    auto dir = temp_dir("ecnn_target");
+    std::string out = (dir / "fm.ecnn").string();
+    CliResult c = run_cli("convert " + kFashion + " -o " + out + " --input-shape input=2x1x28x28 --target " + target);
+    ASSERT_EQ(c.exit_code, 0) << c.output;
+    EXPECT_NE(c.output.find("optimized graph"), std::string::npos) << c.output;
+    EXPECT_EQ(c.output.find(" 0 packed weight sets"), std::string::npos) << c.output;
+    CliResult r = run_cli("check " + out + " --data " + source_path("models/fixtures/fashion_mnist_cnn"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EcnnModel m = load_ecnn_file(out);
+    int prepacked = 0;
+    for (const Node& n : m.graph->nodes)
+        for (const auto& [k, a] : n.attrs) prepacked += k.rfind(kPrepackedAttr, 0) == 0;
+    EXPECT_GT(prepacked, 0);
+    std::string cmd = "EDGECNN_ISA=scalar " + std::string(EDGECNN_BINARY_DIR) + "/edgecnn info " + out + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    std::string text;
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+    int st = pclose(p);
+    EXPECT_EQ(WEXITSTATUS(st), 1) << text;
+    EXPECT_NE(text.find("packed for target '" + target + "'"), std::string::npos) << text;
+    // --target needs fixed shapes.
+    CliResult d = run_cli("convert " + kFashion + " -o " + out + " --target " + target);
+    EXPECT_EQ(d.exit_code, 1) << d.output;
+    EXPECT_NE(d.output.find("--input-shape"), std::string::npos) << d.output;
+    std::filesystem::remove_all(dir);
+}
+
+// PackedGemmB::adopt (what a --target file's weights become at load) gives the same
+// products as a fresh packing, on awkward sizes, and refuses storage of the wrong size.
+TEST(EcnnPrepacked, AdoptedGemmPackingMatchesAFreshOne) {
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {7, 13, 5}, {33, 70, 47}, {5, 129, 100}}) {
+        std::vector<float> a(size_t(m * k)), b(size_t(k * n)), c1(size_t(m * n)), c2(size_t(m * n));
+        for (float& v : a) v = u(rng);
+        for (float& v : b) v = u(rng);
+        PackedGemmB fresh = pack_gemm_b_f32(b.data(), k, n, n, false);
+        // Through a Tensor, as the file hands it over (a copy: no shared allocation).
+        auto copy = std::shared_ptr<float>(static_cast<float*>(std::aligned_alloc(64, fresh.floats() * 4 + 64)), std::free);
+        std::memcpy(copy.get(), fresh.data(), fresh.floats() * 4);
+        PackedGemmB adopted = PackedGemmB::adopt(copy, fresh.floats(), k, n, fresh.isa());
+        GemmEpilogue ep;
+        gemm_f32(m, a.data(), k, fresh, c1.data(), n, ep, nullptr);
+        gemm_f32(m, a.data(), k, adopted, c2.data(), n, ep, nullptr);
+        EXPECT_EQ(c1, c2) << m << "x" << k << "x" << n;
+        EXPECT_THROW(PackedGemmB::adopt(copy, fresh.floats() - 1, k, n, fresh.isa()), Error);
+        EXPECT_THROW(PackedGemmB::adopt(copy, fresh.floats(), k + 1, n, fresh.isa()), Error);
+    }
+}
+
+// Sessions of one model run concurrently (each on its own thread), as edgecnn.h promises,
+// and agree with a session run alone; the model may be released before its sessions.
+TEST(EcnnApi, SessionsOfOneModelRunConcurrently) {
+    auto bytes = fashion_bytes();
+    std::vector<std::unique_ptr<ecnn::Session>> sessions;
+    {
+        ecnn::Model model = ecnn::Model::from_memory(bytes.data(), bytes.size());
+        for (int i = 0; i < 4; ++i) sessions.push_back(std::make_unique<ecnn::Session>(model));
+    }
+    std::vector<Tensor> inputs;
+    for (int i = 0; i < 4; ++i) inputs.push_back(random_input({2, 1, 28, 28}, 100 + uint32_t(i)));
+    std::vector<std::vector<float>> got(4);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i)
+        threads.emplace_back([&, i] {
+            for (int rep = 0; rep < 5; ++rep) {
+                sessions[size_t(i)]->bind_input("input", inputs[size_t(i)].data<float>(), {2, 1, 28, 28});
+                sessions[size_t(i)]->run();
+            }
+            ecnn::TensorView y = sessions[size_t(i)]->output(0);
+            got[size_t(i)].assign(y.as<float>(), y.as<float>() + y.numel());
+        });
+    for (auto& t : threads) t.join();
+    auto graph = import_onnx_file(kFashion);
+    for (int i = 0; i < 4; ++i) {
+        Tensor ref = run_one(graph, inputs[size_t(i)]);
+        ASSERT_EQ(got[size_t(i)].size(), size_t(ref.numel()));
+        for (int64_t k = 0; k < ref.numel(); ++k) EXPECT_EQ(got[size_t(i)][size_t(k)], ref.data<float>()[k]) << i;
+    }
+}
+
+// With dynamic dims the stored graph keeps them and gets the shape-independent rewrite:
+// BatchNorm folded into the Conv before it; the file still checks against the references.
+TEST(EcnnCli, DynamicModelKeepsDimsAndFoldsBatchNorm) {
+    auto dir = temp_dir("ecnn_dynamic");
+    std::string out = (dir / "fm.ecnn").string();
+    CliResult c = run_cli("convert " + kFashion + " -o " + out);
+    ASSERT_EQ(c.exit_code, 0) << c.output;
+    EcnnModel m = load_ecnn_file(out);
+    EXPECT_FALSE(m.graph->optimized);
+    EXPECT_EQ((*m.graph->value(m.graph->inputs[0]).shape)[0].param, "batch");
+    int bn = 0, conv = 0;
+    for (const Node& n : m.graph->nodes) bn += n.op_type == "BatchNormalization", conv += n.op_type == "Conv";
+    EXPECT_EQ(bn, 0);
+    EXPECT_EQ(conv, 3);
+    CliResult r = run_cli("check " + out + " --data " + source_path("models/fixtures/fashion_mnist_cnn"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::filesystem::remove_all(dir);
 }

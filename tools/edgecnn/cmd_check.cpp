@@ -49,6 +49,12 @@ int cmd_check(const CheckArgs& a) {
                 ref_max = std::max(ref_max, std::fabs(r[i]));
             }
             double limit = a.atol * std::max(1.0, ref_max);
+            if (a.range_tol > 0) {  // relative to the output's range instead (reduced-precision weights)
+                double lo = INFINITY, hi = -INFINITY;
+                for (double v : r)
+                    if (!std::isnan(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+                limit = a.range_tol * (hi > lo ? hi - lo : 1.0);
+            }
             bool ok = !nan_mismatch && max_abs <= limit;
             all_ok = all_ok && ok;
             std::printf("  %-24s %s  max_abs_err %.3g  max_rel_err %.3g  (limit %.3g, max|ref| %.4g)\n",

@@ -8,7 +8,8 @@
 // is the one the runtime would compile: shapes specialized, constants folded, BatchNorm and
 // activations fused, NHWC layout. A portable file holds no CPU-specific data (weights are
 // packed at load), so it runs on any CPU. Inputs with dynamic dims keep them: the graph is
-// then stored as imported and optimized at session creation for the bound shapes.
+// then stored as imported with BatchNorm folded, and optimized at session creation for the
+// bound shapes.
 #include <cstdio>
 #include <fstream>
 
@@ -17,6 +18,7 @@
 #include "common.hpp"
 #include "format/ecnn.hpp"
 #include "onnx/importer.hpp"
+#include "passes/passes.hpp"
 #include "random_inputs.hpp"
 
 namespace edgecnn::cli {
@@ -50,6 +52,41 @@ std::shared_ptr<Graph> optimized_graph(const std::shared_ptr<Graph>& graph) {
     auto g = std::make_shared<Graph>(session.plan()->graph());
     g->optimized = true;
     return g;
+}
+
+// Compiles `g` (an optimized graph: the plan runs its nodes as they are, in order) and
+// stores each kernel's packed weights as attributes of its node. Returns how many nodes
+// carry some.
+size_t add_packed_weights(Graph& g) {
+    auto snapshot = std::make_shared<Graph>(g);
+    Session session(snapshot);
+    std::vector<Shape> shapes;
+    for (ValueId id : g.inputs) {
+        Shape s;
+        for (const Dim& d : *g.value(id).shape) s.push_back(d.value);
+        shapes.push_back(s);
+    }
+    session.compile(shapes);
+    const Plan* plan = session.plan();
+    if (!plan || plan->graph().nodes.size() != g.nodes.size()) fail("could not compile the graph to pack its weights");
+    size_t nodes = 0;
+    for (size_t n = 0; n < g.nodes.size(); ++n) {
+        if (plan->graph().nodes[n].name != g.nodes[n].name || plan->graph().nodes[n].op_type != g.nodes[n].op_type)
+            fail("compiled plan does not follow the stored graph at " + g.nodes[n].label());
+        std::vector<PackedWeights> pw = plan->kernels()[n]->packed_weights();
+        for (PackedWeights& p : pw) {
+            Attribute t;
+            t.kind = Attribute::Kind::Tensor;
+            t.t = std::make_shared<Tensor>(p.data);
+            g.nodes[n].attrs[std::string(kPrepackedAttr) + p.slot] = t;
+            Attribute m;
+            m.kind = Attribute::Kind::Ints;
+            m.ints = p.meta;
+            g.nodes[n].attrs[std::string(kPrepackedMetaAttr) + p.slot] = m;
+        }
+        nodes += pw.empty() ? 0 : 1;
+    }
+    return nodes;
 }
 
 }  // namespace
@@ -94,13 +131,31 @@ int cmd_convert(const ConvertArgs& a) {
     if (a.target != "portable") check_ecnn_target(a.target, a.output);  // packs for the CPU it runs on
     std::shared_ptr<Graph> stored = graph;
     if (a.optimize && all_static(*graph)) {
-        if (auto g = optimized_graph(graph)) stored = g;
+        try {
+            if (auto g = optimized_graph(graph)) stored = g;
+        } catch (const Error& e) {
+            // Ops this tool does not know (custom ops registered by an application) cannot
+            // be optimized here: the graph is stored as imported.
+            if (e.kind() != ErrorKind::Unsupported || a.target != "portable") throw;
+            std::fprintf(stderr, "note: storing the graph unoptimized: %s\n", e.what());
+        }
     }
-    PackedBlobs packed;
+    if (!stored->optimized && a.optimize) {
+        // Dynamic dims: only what needs no shapes. BatchNorm folds into the Conv/Gemm
+        // before it (fewer nodes and vectors to store, and float16 weights are then the
+        // folded ones); the runtime runs the whole pipeline for the shapes it binds.
+        fold_batchnorm(*stored);
+    }
+    size_t packed = 0;
+    if (a.target != "portable") {
+        if (!stored->optimized)
+            fail(a.model + ": --target packs weights for fixed shapes: give every dynamic input dim with --input-shape");
+        packed = add_packed_weights(*stored);
+    }
     write_ecnn_file(a.output, *stored, o);
-    std::printf("wrote %s (%s graph, %zu nodes, %s weights, target %s, %zu packed blobs)\n", a.output.c_str(),
+    std::printf("wrote %s (%s graph, %zu nodes, %s weights, target %s, %zu packed weight sets)\n", a.output.c_str(),
                 stored->optimized ? "optimized" : "imported", stored->nodes.size(), a.fp16_weights ? "fp16" : "fp32",
-                a.target.c_str(), packed.size());
+                a.target.c_str(), packed);
     return 0;
 }
 

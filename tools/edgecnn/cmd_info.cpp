@@ -1,9 +1,11 @@
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
 #include "base/error.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "format/ecnn.hpp"
 
 namespace edgecnn::cli {
 
@@ -25,6 +27,17 @@ int cmd_info(const InfoArgs& a) {
     std::printf("model: %s\n", a.model.c_str());
     std::printf("ir_version: %lld  opset: %lld  producer: %s\n", (long long)g.ir_version, (long long)g.opset,
                 g.producer.empty() ? "-" : g.producer.c_str());
+    if (is_ecnn_file(a.model)) {
+        EcnnInfo e = load_ecnn_file(a.model).info;
+        std::printf("ecnn: version %u.%u  target %s  weights %s  graph %s  converter %s\n", e.version_major,
+                    e.version_minor, e.target.c_str(), e.fp16_weights ? "fp16" : "fp32", g.optimized ? "optimized" : "as imported",
+                    e.converter.empty() ? "-" : e.converter.c_str());
+        auto pre = g.metadata.find("preprocess");
+        if (pre != g.metadata.end()) std::printf("preprocess: %s\n", pre->second.c_str());
+        auto cls = g.metadata.find("class_names");
+        if (cls != g.metadata.end())
+            std::printf("class names: %zu\n", size_t(std::count(cls->second.begin(), cls->second.end(), '\n')));
+    }
     std::map<std::string, Shape> given;
     for (const auto& s : a.input_shapes) {
         auto eq = s.find('=');

@@ -23,6 +23,7 @@ struct CheckArgs {
     std::string model;
     std::string data_dir;
     double atol = 1e-4;
+    double range_tol = 0;  // > 0: pass iff max|out-ref| <= range_tol * (max(ref) - min(ref))
 };
 struct ConformanceArgs {
     std::string dir;

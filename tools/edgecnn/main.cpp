@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     c_check->add_option("--data", check.data_dir, "ONNX test folder (input_K.pb, output_K.pb) or one holding test_data_set_*")
         ->required();
     c_check->add_option("--atol", check.atol, "Pass iff max|out-ref| <= atol*max(1,max|ref|)");
+    c_check->add_option("--range-tol", check.range_tol, "Instead: pass iff max|out-ref| <= X*(max(ref)-min(ref))");
 
     ConformanceArgs conf;
     auto* c_conf = app.add_subcommand("conformance", "Run ONNX backend node tests");

@@ -168,6 +168,27 @@ Split choose_split(int64_t M, int64_t N, int64_t K, int64_t kc, int mr, int nr, 
 
 void PackedGemmB::Free::operator()(float* p) const { ::operator delete(p, std::align_val_t(64)); }
 
+PackedGemmB PackedGemmB::adopt(std::shared_ptr<const float> data, size_t floats, int64_t K, int64_t N, Isa isa) {
+    using namespace gemm_detail;
+    const IsaKernel kern = kernel_for(isa);
+    if (kern.isa != isa) fail("packed weights for " + isa_name(isa) + " cannot run at ISA level " + isa_name(kern.isa));
+    const int64_t nr = kern.nr;
+    const int64_t rem = N % nr;
+    const int64_t cols = rem == 0 ? N : (rem <= nr / 2 ? N - rem + nr / 2 : N - rem + nr);
+    if (K < 0 || N < 0 || floats != size_t(cols) * size_t(K) || (floats && !data) ||
+        reinterpret_cast<uintptr_t>(data.get()) % 64 != 0)
+        fail("packed weights do not match a " + std::to_string(K) + "x" + std::to_string(N) + " " + isa_name(isa) +
+             " packing (" + std::to_string(floats) + " floats)");
+    PackedGemmB p;
+    p.k_ = K;
+    p.n_ = N;
+    p.nr_ = nr;
+    p.isa_ = isa;
+    p.bytes_ = floats * sizeof(float);
+    if (floats) p.data_ = std::move(data);
+    return p;
+}
+
 PackedGemmB pack_gemm_b_f32(const float* B, int64_t K, int64_t N, int64_t ldb, bool b_is_nk, Isa isa) {
     using namespace gemm_detail;
     ECNN_CHECK(K >= 0 && N >= 0, "pack_gemm_b_f32: negative K or N");
@@ -185,10 +206,11 @@ PackedGemmB pack_gemm_b_f32(const float* B, int64_t K, int64_t N, int64_t ldb, b
     const size_t floats = size_t(cols) * size_t(K);
     if (floats == 0) return p;
     p.bytes_ = floats * sizeof(float);
-    p.data_.reset(static_cast<float*>(::operator new(p.bytes_, std::align_val_t(64))));
+    float* buf = static_cast<float*>(::operator new(p.bytes_, std::align_val_t(64)));
+    p.data_ = std::shared_ptr<const float>(buf, PackedGemmB::Free());
     for (int64_t n0 = 0; n0 < N; n0 += nr) {
         const int64_t pw = is_narrow_panel(n0, N, int(nr)) ? nr / 2 : nr;
-        float* dst = p.data_.get() + n0 * K;
+        float* dst = buf + n0 * K;
         for (int64_t j = 0; j < pw; ++j) {
             const int64_t col = n0 + j;
             for (int64_t k = 0; k < K; ++k)

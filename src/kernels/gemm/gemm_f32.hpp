@@ -44,6 +44,12 @@ public:
     // No columns: default-constructed, or packed with N == 0.
     bool empty() const { return n_ == 0; }
     const float* data() const { return data_.get(); }
+    // The packed floats as a shareable allocation, and a packing rebuilt from one made
+    // earlier with the same K, N and ISA (an .ecnn file packed for this CPU: `data` may
+    // point into its memory map). adopt() throws if `floats` does not fit K, N and ISA.
+    std::shared_ptr<const float> storage() const { return data_; }
+    size_t floats() const { return bytes_ / sizeof(float); }
+    static PackedGemmB adopt(std::shared_ptr<const float> data, size_t floats, int64_t K, int64_t N, Isa isa);
 
     // Start of the panel holding column `col` (a multiple of panel_width()); its rows are
     // panel_width() floats apart, except a narrow last panel whose rows are half that.
@@ -54,7 +60,7 @@ private:
     struct Free {
         void operator()(float* p) const;
     };
-    std::unique_ptr<float[], Free> data_;
+    std::shared_ptr<const float> data_;
     int64_t k_ = 0, n_ = 0, nr_ = 0;
     size_t bytes_ = 0;
     Isa isa_ = Isa::Scalar;
