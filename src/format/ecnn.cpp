@@ -471,7 +471,9 @@ void check_ecnn_target(const std::string& target, const std::string& file) {
     if (target == "x86-avx512") {
         if (have != Isa::Avx512) refuse("this CPU runs at ISA level '" + isa_name(have) + "' (needs avx512)");
     } else if (target == "x86-avx2") {
-        if (have != Isa::Avx2) refuse("this CPU runs at ISA level '" + isa_name(have) + "' (needs avx2)");
+        if (have != Isa::Avx2)
+            refuse("this CPU runs at ISA level '" + isa_name(have) + "' (needs exactly avx2" +
+                   (have == Isa::Avx512 ? std::string(": EDGECNN_ISA=avx2 runs it here") : std::string()) + ")");
     } else if (target == "arm64") {
         if (have != Isa::Neon && have != Isa::NeonDot) refuse("this CPU is not arm64 with NEON");
     } else {
