@@ -8,6 +8,7 @@
 //   DQ(x u8) → MaxPool → Q(u8) with the same scale and zero point → edgecnn.QMaxPoolNhwc
 //   DQ(x u8) → Flatten | Reshape → Q(u8) with the same scale/zero point → the op on u8
 //   DQ(a u8) + DQ(b u8) (same shapes) → [Relu | Clip] → Q(u8)  → edgecnn.QAdd
+//   DQ(x u8) → AveragePool | GlobalAveragePool → Q(u8) → edgecnn.QAvgPoolNhwc (transposes around)
 //   Concat(DQ(a u8), DQ(b u8), ...) → Q(u8) → Concat on uint8, each input whose scale or
 //       zero point differs from the output's first requantized (edgecnn.QRequant)
 // The bias is requantized to int32 at x_scale * w_scale[c] from its real value (float or
@@ -295,7 +296,8 @@ int fuse_qdq(Graph& g) {
             ++fused;
             continue;
         }
-        if (!(conv || gemm || pool || reshape || add) || n.inputs.empty() || n.outputs.size() != 1) continue;
+        const bool avg = is_op(n, "AveragePool") || is_op(n, "GlobalAveragePool");
+        if (!(conv || gemm || pool || reshape || add || avg) || n.inputs.empty() || n.outputs.size() != 1) continue;
         auto x = dq_activation(g, n.inputs[0]);
         if (!x) continue;
         auto xs = static_shape(g, n.inputs[0]);
@@ -341,6 +343,51 @@ int fuse_qdq(Graph& g) {
                 added.push_back(transpose_node(mp.name + "/out", yn, yq, kToNchw));
                 added.push_back(std::move(mp));
             }
+            dead[i] = dead[u->node] = true;
+            ++fused;
+            continue;
+        }
+        if (avg) {
+            const Use* u = single_use(g, uses, n.outputs[0]);
+            if (!u || !is_op(g.nodes[u->node], "QuantizeLinear") || u->input != 0 || dead[u->node] || xs->size() != 4) continue;
+            auto y = per_tensor_u8(g, g.nodes[u->node]);
+            if (!y || g.value(g.nodes[u->node].outputs[0]).dtype != DType::U8) continue;
+            Node ap;
+            ap.name = n.name + "/int8";
+            ap.domain = "edgecnn";
+            ap.op_type = "QAvgPoolNhwc";
+            if (is_op(n, "GlobalAveragePool")) {
+                ap.attrs["global"] = make_attr_int(1);
+            } else {
+                const Attribute* apad = n.attr("auto_pad");
+                if (apad && apad->s != "NOTSET" && apad->s != "VALID") continue;
+                if (node_int_attr(n, "ceil_mode", 0) != 0) continue;
+                const Attribute* ks = n.attr("kernel_shape");
+                if (!ks || ks->ints.size() != 2) continue;
+                const Attribute* dl = n.attr("dilations");
+                if (dl && (dl->ints.size() != 2 || dl->ints[0] != 1 || dl->ints[1] != 1)) continue;
+                std::vector<int64_t> pads = {0, 0, 0, 0};
+                if (const Attribute* p = n.attr("pads"); p && !(apad && apad->s == "VALID")) {
+                    if (p->ints.size() != 4) continue;
+                    pads = p->ints;
+                }
+                const Attribute* st = n.attr("strides");
+                ap.attrs["kernel_shape"] = ints_attr(ks->ints);
+                ap.attrs["strides"] = ints_attr(st ? st->ints : std::vector<int64_t>{1, 1});
+                ap.attrs["pads"] = ints_attr(pads);
+                ap.attrs["output_size"] = ints_attr({(*ys)[2], (*ys)[3]});
+                ap.attrs["count_include_pad"] = make_attr_int(node_int_attr(n, "count_include_pad", 0));
+            }
+            ap.attrs["x_scale"] = make_attr_float(x->scale);
+            ap.attrs["x_zero_point"] = make_attr_int(x->zero);
+            ap.attrs["y_scale"] = make_attr_float(y->scale);
+            ap.attrs["y_zero_point"] = make_attr_int(y->zero);
+            const ValueId yq = g.nodes[u->node].outputs[0];
+            ap.inputs = {to_nhwc(g, x->q, ap.name + "/in", added)};
+            ValueId yn = add_intermediate(g, g.value(yq).name + "/nhwc", DType::U8, permuted(*ys, kToNhwc));
+            ap.outputs = {yn};
+            added.push_back(transpose_node(ap.name + "/out", yn, yq, kToNchw));
+            added.push_back(std::move(ap));
             dead[i] = dead[u->node] = true;
             ++fused;
             continue;

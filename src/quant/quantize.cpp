@@ -142,6 +142,11 @@ public:
                 quantize_add(i, uses);
             } else if (is_op(g_->nodes[i], "Concat")) {
                 quantize_concat(i, uses);
+            } else if (is_op(g_->nodes[i], "AveragePool") || is_op(g_->nodes[i], "GlobalAveragePool")) {
+                // After int8 data: output through Q→DQ at its own range (int8 average pool).
+                ValueId x = g_->nodes[i].inputs[0];
+                ValueId y = g_->nodes[i].outputs[0];
+                if (of_dq_.count(x) && !is_graph_output(*g_, y) && params_.count(y)) quantize_output(y, calibrated(y), i);
             } else if (is_transparent(g_->nodes[i])) {
                 ValueId x = g_->nodes[i].inputs[0];
                 auto it = of_dq_.find(x);

@@ -346,3 +346,39 @@ TEST(QuantizeInt8, ConcatStaysInt8WithRequantizedInputs) {
     EXPECT_EQ(count_plan_ops(fast, "QConvNhwc"), 3);  // the head's output is the float graph output
     EXPECT_LT(worst, 0.05 * range) << "range " << range;
 }
+
+TEST(QuantizeInt8, AveragePoolsStayInt8) {
+    // AveragePool (padded, count_include_pad) and GlobalAveragePool after int8 convs run
+    // as uint8 average pools with rounding and match the op-by-op QDQ interpretation.
+    std::mt19937 rng(13);
+    GraphBuilder b(13);
+    ValueId x = b.input("x", {1, 3, 11, 11});
+    ValueId c1 = b.node("Relu", {b.node("Conv", {x, b.random_constant("w1", {6, 3, 3, 3}, rng)}, {{"pads", a_ints({1, 1, 1, 1})}})});
+    ValueId p1 = b.node("AveragePool", {c1},
+                        {{"kernel_shape", a_ints({3, 3})}, {"strides", a_ints({2, 2})}, {"pads", a_ints({1, 1, 1, 1})},
+                         {"count_include_pad", a_int(1)}});
+    ValueId c2 = b.node("Relu", {b.node("Conv", {p1, b.random_constant("w2", {10, 6, 3, 3}, rng)}, {{"pads", a_ints({1, 1, 1, 1})}})});
+    ValueId gp = b.node("Flatten", {b.node("GlobalAveragePool", {c2})}, {{"axis", a_int(1)}});
+    b.output(b.node("Gemm", {gp, b.random_constant("wf", {10, 4}, rng)}));
+    verify_and_sort(b.g);
+    auto calib = open_calibration_source(b.g, "random:16", {}, 0);
+    QuantizeOptions opt;
+    opt.max_error = 0;
+    QuantizeResult r = quantize_model(b.g, *calib, opt);
+    auto qg = std::make_shared<Graph>(*r.graph);
+    SessionOptions ref_opt;
+    ref_opt.optimization_level = 0;
+    Session ref(qg, ref_opt), fast(qg);
+    double worst = 0, range = 0;
+    for (int i = 0; i < 4; ++i) {
+        auto in = calib->get(70 + i);
+        auto a = ref.run(in), o = fast.run(in);
+        for (int64_t e = 0; e < a[0].second.numel(); ++e) {
+            worst = std::max(worst, double(std::fabs(a[0].second.data<float>()[e] - o[0].second.data<float>()[e])));
+            range = std::max(range, double(std::fabs(a[0].second.data<float>()[e])));
+        }
+    }
+    EXPECT_EQ(count_plan_ops(fast, "QAvgPoolNhwc"), 2);
+    EXPECT_LT(worst, 0.05 * range) << "range " << range;
+    std::printf("avg pools: int8 plan vs op-by-op %.5f (output range %.3f)\n", worst, range);
+}
