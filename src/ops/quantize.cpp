@@ -16,6 +16,11 @@
 //   QMaxPoolNhwc(X u8 [N,H,W,C]) → u8; kernel_shape, strides, pads (4), output_size.
 //   QAdd(A u8, B u8) → u8, same shapes, any layout (the layout pass moves transposes
 //       through it); a_scale, a_zero_point, b_scale, b_zero_point, y_*, act_lo/act_hi.
+//   QAvgPoolNhwc(X u8 [N,H,W,C]) → u8: average (or global average: global=1) pooling with
+//       rounding (qavgpool_nhwc_ref); kernel_shape, strides, pads (4), output_size,
+//       count_include_pad, x_scale, x_zero_point, y_scale, y_zero_point.
+//   QRequant(A u8) → u8 in another scale/zero point (a_scale, a_zero_point, y_scale,
+//       y_zero_point), elementwise: the inputs of an int8 Concat whose parameters differ.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -449,9 +454,80 @@ private:
     QAddParams p_;
 };
 
+class QAvgPoolNhwc final : public OpKernel {
+public:
+    explicit QAvgPoolNhwc(const OpAttrs& a) {
+        global_ = a.get_int("global", 0) != 0;
+        if (!global_) {
+            k_ = ints_n(a, "kernel_shape", 2, 1);
+            s_ = ints_n(a, "strides", 2, 1);
+            p_ = ints_n(a, "pads", 4, 0);
+            o_ = ints_n(a, "output_size", 2, 1);
+            include_pad_ = a.get_int("count_include_pad", 0) != 0;
+        }
+        const float sx = a.get_float("x_scale"), sy = a.get_float("y_scale");
+        if (!(sx > 0) || !(sy > 0)) fail("scales must be positive");
+        mult_ = sx / sy;
+        x_zero_ = int32_t(a.get_int("x_zero_point"));
+        y_zero_ = int32_t(a.get_int("y_zero_point"));
+        if (x_zero_ < 0 || x_zero_ > 255 || y_zero_ < 0 || y_zero_ > 255) fail("uint8 zero points must lie in 0..255");
+    }
+    bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        const Shape& x = in[0].shape;
+        if (x.size() != 4 || in[0].dtype != DType::U8) fail("QAvgPoolNhwc input must be 4-D uint8");
+        if (global_) k_ = {x[1], x[2]}, s_ = {1, 1}, p_ = {0, 0, 0, 0}, o_ = {1, 1};
+        out[0].dtype = DType::U8;
+        out[0].shape = {x[0], o_[0], o_[1], x[3]};
+        return true;
+    }
+    std::string kernel_name() const override { return "avgpool_u8_nhwc_portable"; }
+    void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+        const Shape& x = in[0]->shape();
+        qavgpool_nhwc_ref(x[0], x[1], x[2], x[3], k_[0], k_[1], s_[0], s_[1], p_[0], p_[1], p_[2], p_[3], o_[0], o_[1],
+                          include_pad_, in[0]->data<uint8_t>(), x_zero_, mult_, y_zero_, out[0]->data<uint8_t>());
+    }
+
+private:
+    bool global_ = false, include_pad_ = false;
+    std::vector<int64_t> k_, s_, p_, o_;
+    float mult_ = 1;
+    int32_t x_zero_ = 0, y_zero_ = 0;
+};
+
+// Requantization of a uint8 tensor to other parameters: QAdd's arithmetic with the second
+// term's multiplier 0 (fa + 0 is fa exactly), so it shares the vectorized kernel.
+class QRequantOp final : public OpKernel {
+public:
+    explicit QRequantOp(const OpAttrs& a) : pool_(a.pool()) {
+        const float sa = a.get_float("a_scale"), sy = a.get_float("y_scale");
+        if (!(sa > 0) || !(sy > 0)) fail("scales must be positive");
+        p_.a_mult = sa / sy, p_.b_mult = 0.f;
+        p_.a_zero = int32_t(a.get_int("a_zero_point"));
+        p_.y_zero = int32_t(a.get_int("y_zero_point"));
+        if (p_.a_zero < 0 || p_.a_zero > 255 || p_.y_zero < 0 || p_.y_zero > 255) fail("uint8 zero points must lie in 0..255");
+    }
+    bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (in.size() != 1 || in[0].dtype != DType::U8) fail("QRequant takes one uint8 tensor");
+        out[0].dtype = DType::U8;
+        out[0].shape = in[0].shape;
+        return true;
+    }
+    std::string kernel_name() const override { return qadd_u8_kernel_name(); }
+    void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+        const uint8_t* a = in[0]->data<uint8_t>();
+        qadd_u8(in[0]->numel(), a, a, p_, out[0]->data<uint8_t>(), pool_);
+    }
+
+private:
+    ThreadPool* pool_;
+    QAddParams p_;
+};
+
 }  // namespace
 
 void register_quant_ops(OpRegistry& r) {
+    r.add("edgecnn.QAvgPoolNhwc", [](const OpAttrs& a) { return std::make_unique<QAvgPoolNhwc>(a); });
+    r.add("edgecnn.QRequant", [](const OpAttrs& a) { return std::make_unique<QRequantOp>(a); });
     r.add("edgecnn.QAdd", [](const OpAttrs& a) { return std::make_unique<QAdd>(a); });
     r.add("QuantizeLinear", [](const OpAttrs& a) { return std::make_unique<QuantizeLinear>(a); }, 10);
     r.add("DequantizeLinear", [](const OpAttrs& a) { return std::make_unique<DequantizeLinear>(a); }, 10);

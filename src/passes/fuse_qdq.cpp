@@ -8,6 +8,9 @@
 //   DQ(x u8) → MaxPool → Q(u8) with the same scale and zero point → edgecnn.QMaxPoolNhwc
 //   DQ(x u8) → Flatten | Reshape → Q(u8) with the same scale/zero point → the op on u8
 //   DQ(a u8) + DQ(b u8) (same shapes) → [Relu | Clip] → Q(u8)  → edgecnn.QAdd
+//   DQ(x u8) → AveragePool | GlobalAveragePool → Q(u8) → edgecnn.QAvgPoolNhwc (transposes around)
+//   Concat(DQ(a u8), DQ(b u8), ...) → Q(u8) → Concat on uint8, each input whose scale or
+//       zero point differs from the output's first requantized (edgecnn.QRequant)
 // The bias is requantized to int32 at x_scale * w_scale[c] from its real value (float or
 // DQ(int32)). A fused Relu/Clip becomes the uint8 clamp [Q(min), Q(max)] (Q is monotonic).
 // Anything else is left as it is: its DQ → float op → Q runs in float (the reference
@@ -256,7 +259,45 @@ int fuse_qdq(Graph& g) {
         const bool conv = is_op(n, "Conv"), gemm = is_op(n, "Gemm");
         const bool pool = is_op(n, "MaxPool"), reshape = is_op(n, "Flatten") || is_op(n, "Reshape");
         const bool add = is_op(n, "Add");
-        if (!(conv || gemm || pool || reshape || add) || n.inputs.empty() || n.outputs.size() != 1) continue;
+        if (is_op(n, "Concat") && n.outputs.size() == 1) {
+            const Use* u = single_use(g, uses, n.outputs[0]);
+            if (!u || !is_op(g.nodes[u->node], "QuantizeLinear") || u->input != 0 || dead[u->node]) continue;
+            auto y = per_tensor_u8(g, g.nodes[u->node]);
+            if (!y || g.value(g.nodes[u->node].outputs[0]).dtype != DType::U8) continue;
+            std::vector<QParam> ins;
+            for (ValueId v : n.inputs) {
+                auto q = dq_activation(g, v);
+                if (!q || !static_shape(g, v)) break;
+                ins.push_back(*q);
+            }
+            if (ins.size() != n.inputs.size() || ins.empty()) continue;
+            Node c = n;
+            c.name = n.name + "/int8";
+            for (size_t k = 0; k < ins.size(); ++k) {
+                c.inputs[k] = ins[k].q;
+                if (ins[k] == *y) continue;
+                Node r;
+                r.name = n.name + "/requant" + std::to_string(k);
+                r.domain = "edgecnn";
+                r.op_type = "QRequant";
+                r.attrs["a_scale"] = make_attr_float(ins[k].scale);
+                r.attrs["a_zero_point"] = make_attr_int(ins[k].zero);
+                r.attrs["y_scale"] = make_attr_float(y->scale);
+                r.attrs["y_zero_point"] = make_attr_int(y->zero);
+                ValueId rv = add_intermediate(g, g.value(ins[k].q).name + "/requant", DType::U8, *static_shape(g, n.inputs[k]));
+                r.inputs = {ins[k].q};
+                r.outputs = {rv};
+                c.inputs[k] = rv;
+                added.push_back(std::move(r));
+            }
+            c.outputs[0] = g.nodes[u->node].outputs[0];
+            added.push_back(std::move(c));
+            dead[i] = dead[u->node] = true;
+            ++fused;
+            continue;
+        }
+        const bool avg = is_op(n, "AveragePool") || is_op(n, "GlobalAveragePool");
+        if (!(conv || gemm || pool || reshape || add || avg) || n.inputs.empty() || n.outputs.size() != 1) continue;
         auto x = dq_activation(g, n.inputs[0]);
         if (!x) continue;
         auto xs = static_shape(g, n.inputs[0]);
@@ -302,6 +343,51 @@ int fuse_qdq(Graph& g) {
                 added.push_back(transpose_node(mp.name + "/out", yn, yq, kToNchw));
                 added.push_back(std::move(mp));
             }
+            dead[i] = dead[u->node] = true;
+            ++fused;
+            continue;
+        }
+        if (avg) {
+            const Use* u = single_use(g, uses, n.outputs[0]);
+            if (!u || !is_op(g.nodes[u->node], "QuantizeLinear") || u->input != 0 || dead[u->node] || xs->size() != 4) continue;
+            auto y = per_tensor_u8(g, g.nodes[u->node]);
+            if (!y || g.value(g.nodes[u->node].outputs[0]).dtype != DType::U8) continue;
+            Node ap;
+            ap.name = n.name + "/int8";
+            ap.domain = "edgecnn";
+            ap.op_type = "QAvgPoolNhwc";
+            if (is_op(n, "GlobalAveragePool")) {
+                ap.attrs["global"] = make_attr_int(1);
+            } else {
+                const Attribute* apad = n.attr("auto_pad");
+                if (apad && apad->s != "NOTSET" && apad->s != "VALID") continue;
+                if (node_int_attr(n, "ceil_mode", 0) != 0) continue;
+                const Attribute* ks = n.attr("kernel_shape");
+                if (!ks || ks->ints.size() != 2) continue;
+                const Attribute* dl = n.attr("dilations");
+                if (dl && (dl->ints.size() != 2 || dl->ints[0] != 1 || dl->ints[1] != 1)) continue;
+                std::vector<int64_t> pads = {0, 0, 0, 0};
+                if (const Attribute* p = n.attr("pads"); p && !(apad && apad->s == "VALID")) {
+                    if (p->ints.size() != 4) continue;
+                    pads = p->ints;
+                }
+                const Attribute* st = n.attr("strides");
+                ap.attrs["kernel_shape"] = ints_attr(ks->ints);
+                ap.attrs["strides"] = ints_attr(st ? st->ints : std::vector<int64_t>{1, 1});
+                ap.attrs["pads"] = ints_attr(pads);
+                ap.attrs["output_size"] = ints_attr({(*ys)[2], (*ys)[3]});
+                ap.attrs["count_include_pad"] = make_attr_int(node_int_attr(n, "count_include_pad", 0));
+            }
+            ap.attrs["x_scale"] = make_attr_float(x->scale);
+            ap.attrs["x_zero_point"] = make_attr_int(x->zero);
+            ap.attrs["y_scale"] = make_attr_float(y->scale);
+            ap.attrs["y_zero_point"] = make_attr_int(y->zero);
+            const ValueId yq = g.nodes[u->node].outputs[0];
+            ap.inputs = {to_nhwc(g, x->q, ap.name + "/in", added)};
+            ValueId yn = add_intermediate(g, g.value(yq).name + "/nhwc", DType::U8, permuted(*ys, kToNhwc));
+            ap.outputs = {yn};
+            added.push_back(transpose_node(ap.name + "/out", yn, yq, kToNchw));
+            added.push_back(std::move(ap));
             dead[i] = dead[u->node] = true;
             ++fused;
             continue;

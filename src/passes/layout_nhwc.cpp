@@ -107,7 +107,7 @@ bool is_elementwise(const Node& n) {
         "Softsign", "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Erf", "Floor", "Ceil", "Identity",
         "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "PRelu", "Where", "Equal", "Less",
         "Greater", "Not", "And", "Or", "Cast", "Gelu"};
-    if (n.domain == "edgecnn") return n.op_type == "QAdd";  // int8 Add (ops/quantize.cpp)
+    if (n.domain == "edgecnn") return n.op_type == "QAdd" || n.op_type == "QRequant";  // int8 (ops/quantize.cpp)
     return (n.domain.empty() || n.domain == "ai.onnx") && ops.count(n.op_type);
 }
 

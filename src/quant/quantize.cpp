@@ -140,6 +140,13 @@ public:
                 quantize_layer(i, uses);
             } else if (is_int8_add(i)) {
                 quantize_add(i, uses);
+            } else if (is_op(g_->nodes[i], "Concat")) {
+                quantize_concat(i, uses);
+            } else if (is_op(g_->nodes[i], "AveragePool") || is_op(g_->nodes[i], "GlobalAveragePool")) {
+                // After int8 data: output through Q→DQ at its own range (int8 average pool).
+                ValueId x = g_->nodes[i].inputs[0];
+                ValueId y = g_->nodes[i].outputs[0];
+                if (of_dq_.count(x) && !is_graph_output(*g_, y) && params_.count(y)) quantize_output(y, calibrated(y), i);
             } else if (is_transparent(g_->nodes[i])) {
                 ValueId x = g_->nodes[i].inputs[0];
                 auto it = of_dq_.find(x);
@@ -201,6 +208,26 @@ private:
     void quantize_add(size_t i, const std::vector<std::vector<Use>>& uses) {
         if (!of_dq_.count(g_->nodes[i].inputs[0]) && !of_dq_.count(g_->nodes[i].inputs[1])) return;
         for (size_t k = 0; k < 2; ++k) {
+            ValueId v = g_->nodes[i].inputs[k];
+            if (of_dq_.count(v)) continue;
+            if (!params_.count(v)) return;
+            g_->nodes[i].inputs[k] = qdq(v, calibrated(v));
+        }
+        quantize_tail(i, uses);
+    }
+
+    // Concat with an input already quantized: every input read through Q→DQ, the output
+    // too (its own range; the int8 plan requantizes inputs whose parameters differ).
+    void quantize_concat(size_t i, const std::vector<std::vector<Use>>& uses) {
+        const Node& n = g_->nodes[i];
+        if (n.outputs.size() != 1 || g_->value(n.outputs[0]).dtype != DType::F32) return;
+        bool any = false;
+        for (ValueId v : n.inputs) {
+            if (v == kNoValue || constant_of(*g_, v)) return;
+            any = any || of_dq_.count(v);
+        }
+        if (!any) return;
+        for (size_t k = 0; k < g_->nodes[i].inputs.size(); ++k) {
             ValueId v = g_->nodes[i].inputs[k];
             if (of_dq_.count(v)) continue;
             if (!params_.count(v)) return;

@@ -8,7 +8,8 @@
 //    x_scale*w_scale); its output (after a Relu/Clip it feeds alone) goes through Q→DQ.
 //    MaxPool/Flatten/Reshape after a quantized tensor keep its parameters, so the int8
 //    plan runs them on uint8; an Add of two activations next to quantized data gets Q→DQ
-//    on its inputs and output (int8 Add). Graph outputs stay float.
+//    on its inputs and output (int8 Add), a Concat likewise, an average pool after int8
+//    data on its output. Graph outputs stay float.
 // 4. Guard: per-layer sensitivity (only that layer quantized, error vs FP32 on the
 //    calibration inputs), then the most sensitive layers go back to FP32 until the error
 //    — max |int8 - fp32| / (fp32 output range), over outputs and samples — meets the

@@ -307,3 +307,78 @@ TEST(QuantizeInt8, PercentileClipsTheRangeMinmaxKeeps) {
     opt.method = "entropy";
     EXPECT_THROW(quantize_model(g, *calib, opt), Error);
 }
+
+TEST(QuantizeInt8, ConcatStaysInt8WithRequantizedInputs) {
+    // Two branches of different ranges concatenated (an Inception/FPN shape): the int8 plan
+    // concatenates uint8 data, requantizing the branches whose parameters differ from the
+    // output's, and matches the op-by-op QDQ interpretation.
+    std::mt19937 rng(9);
+    GraphBuilder b(13);
+    ValueId x = b.input("x", {1, 4, 9, 9});
+    ValueId c1 = b.node("Relu", {b.node("Conv", {x, b.random_constant("w1", {8, 4, 3, 3}, rng)}, {{"pads", a_ints({1, 1, 1, 1})}})});
+    ValueId ca = b.node("Conv", {c1, b.random_constant("wa", {5, 8, 1, 1}, rng, -0.2f, 0.2f)}, {}, "branch_a");
+    ValueId cb = b.node("Conv", {c1, b.random_constant("wb", {7, 8, 3, 3}, rng)}, {{"pads", a_ints({1, 1, 1, 1})}}, "branch_b");
+    ValueId cat = b.node("Concat", {ca, cb}, {{"axis", a_int(1)}}, "cat");
+    b.output(b.node("Conv", {cat, b.random_constant("wc", {3, 12, 1, 1}, rng)}, {}, "head"));
+    verify_and_sort(b.g);
+    auto calib = open_calibration_source(b.g, "random:16", {}, 0);
+    QuantizeOptions opt;
+    opt.max_error = 0;
+    QuantizeResult r = quantize_model(b.g, *calib, opt);
+    auto qg = std::make_shared<Graph>(*r.graph);
+    SessionOptions ref_opt;
+    ref_opt.optimization_level = 0;
+    Session ref(qg, ref_opt), fast(qg);
+    double worst = 0, range = 0;
+    for (int i = 0; i < 4; ++i) {
+        auto in = calib->get(50 + i);
+        auto a = ref.run(in), o = fast.run(in);
+        for (int64_t e = 0; e < a[0].second.numel(); ++e) {
+            worst = std::max(worst, double(std::fabs(a[0].second.data<float>()[e] - o[0].second.data<float>()[e])));
+            range = std::max(range, double(std::fabs(a[0].second.data<float>()[e])));
+        }
+    }
+    int u8_concats = 0;
+    for (const Node& n : fast.plan()->graph().nodes)
+        if (n.op_type == "Concat" && fast.plan()->graph().value(n.outputs[0]).dtype == DType::U8) ++u8_concats;
+    EXPECT_EQ(u8_concats, 1);
+    EXPECT_GE(count_plan_ops(fast, "QRequant"), 1);
+    EXPECT_EQ(count_plan_ops(fast, "QConvNhwc"), 3);  // the head's output is the float graph output
+    EXPECT_LT(worst, 0.05 * range) << "range " << range;
+}
+
+TEST(QuantizeInt8, AveragePoolsStayInt8) {
+    // AveragePool (padded, count_include_pad) and GlobalAveragePool after int8 convs run
+    // as uint8 average pools with rounding and match the op-by-op QDQ interpretation.
+    std::mt19937 rng(13);
+    GraphBuilder b(13);
+    ValueId x = b.input("x", {1, 3, 11, 11});
+    ValueId c1 = b.node("Relu", {b.node("Conv", {x, b.random_constant("w1", {6, 3, 3, 3}, rng)}, {{"pads", a_ints({1, 1, 1, 1})}})});
+    ValueId p1 = b.node("AveragePool", {c1},
+                        {{"kernel_shape", a_ints({3, 3})}, {"strides", a_ints({2, 2})}, {"pads", a_ints({1, 1, 1, 1})},
+                         {"count_include_pad", a_int(1)}});
+    ValueId c2 = b.node("Relu", {b.node("Conv", {p1, b.random_constant("w2", {10, 6, 3, 3}, rng)}, {{"pads", a_ints({1, 1, 1, 1})}})});
+    ValueId gp = b.node("Flatten", {b.node("GlobalAveragePool", {c2})}, {{"axis", a_int(1)}});
+    b.output(b.node("Gemm", {gp, b.random_constant("wf", {10, 4}, rng)}));
+    verify_and_sort(b.g);
+    auto calib = open_calibration_source(b.g, "random:16", {}, 0);
+    QuantizeOptions opt;
+    opt.max_error = 0;
+    QuantizeResult r = quantize_model(b.g, *calib, opt);
+    auto qg = std::make_shared<Graph>(*r.graph);
+    SessionOptions ref_opt;
+    ref_opt.optimization_level = 0;
+    Session ref(qg, ref_opt), fast(qg);
+    double worst = 0, range = 0;
+    for (int i = 0; i < 4; ++i) {
+        auto in = calib->get(70 + i);
+        auto a = ref.run(in), o = fast.run(in);
+        for (int64_t e = 0; e < a[0].second.numel(); ++e) {
+            worst = std::max(worst, double(std::fabs(a[0].second.data<float>()[e] - o[0].second.data<float>()[e])));
+            range = std::max(range, double(std::fabs(a[0].second.data<float>()[e])));
+        }
+    }
+    EXPECT_EQ(count_plan_ops(fast, "QAvgPoolNhwc"), 2);
+    EXPECT_LT(worst, 0.05 * range) << "range " << range;
+    std::printf("avg pools: int8 plan vs op-by-op %.5f (output range %.3f)\n", worst, range);
+}

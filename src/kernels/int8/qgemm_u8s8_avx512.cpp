@@ -36,17 +36,32 @@ inline __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
 
 #define EDGECNN_QGEMM_UNROLL _Pragma("GCC unroll 32")
 
-// Requantizes 16 accumulators of columns [n, n + 16) and stores `count` of them.
-inline void store16(const QGemmJob& j, __m512i acc, int64_t n, int count, uint8_t* c) {
-    const __mmask16 m = count >= 16 ? __mmask16(0xffff) : __mmask16((1u << count) - 1u);
+// The per-column part of the epilogue for columns [n, n + 16): bias - a_zero * colsum and
+// the multipliers, loaded once per tile (the uint8 stores of C may alias anything, so
+// loads left inside the row loop would be repeated for every row).
+struct Cols16 {
+    __mmask16 m;
+    __m512i bias;
+    __m512 mult;
+};
+inline Cols16 cols16(const QGemmJob& j, int64_t n, int count) {
+    Cols16 c;
+    c.m = count >= 16 ? __mmask16(0xffff) : __mmask16((1u << count) - 1u);
     const __m512i cs = _mm512_loadu_si512(j.col_sums + n);  // padded to whole panels
-    acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(cs, _mm512_set1_epi32(j.ep.a_zero)));
-    if (j.ep.bias) acc = _mm512_add_epi32(acc, _mm512_maskz_loadu_epi32(m, j.ep.bias + n));
-    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_maskz_loadu_ps(m, j.ep.mult + n));
+    c.bias = _mm512_sub_epi32(j.ep.bias ? _mm512_maskz_loadu_epi32(c.m, j.ep.bias + n) : _mm512_setzero_si512(),
+                              _mm512_mullo_epi32(cs, _mm512_set1_epi32(j.ep.a_zero)));
+    c.mult = _mm512_maskz_loadu_ps(c.m, j.ep.mult + n);
+    return c;
+}
+
+// Requantizes 16 accumulators (requant.hpp) and stores the mask's columns.
+inline void store16(const Cols16& c, __m512i acc, __m512i zero, __m512i lo, __m512i hi, uint8_t* dst) {
+    acc = _mm512_add_epi32(acc, c.bias);
+    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), c.mult);
     f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps(-kRequantLimit)), _mm512_set1_ps(kRequantLimit));
-    __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), _mm512_set1_epi32(j.ep.c_zero));
-    q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(j.ep.lo)), _mm512_set1_epi32(j.ep.hi));
-    _mm_mask_storeu_epi8(c, m, _mm512_cvtepi32_epi8(q));
+    __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), zero);
+    q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+    _mm_mask_storeu_epi8(dst, c.m, _mm512_cvtepi32_epi8(q));
 }
 
 template <int MR>
@@ -77,10 +92,13 @@ void tile(const QGemmJob& j, int64_t m, int64_t p, int ncols) {
             acc[r][1] = dpbusd(acc[r][1], av, b1);
         }
     }
+    const Cols16 c0 = cols16(j, p, std::min(ncols, 16));
+    const Cols16 c1 = cols16(j, p + 16, std::max(ncols - 16, 0));
+    const __m512i zero = _mm512_set1_epi32(j.ep.c_zero), lo = _mm512_set1_epi32(j.ep.lo), hi = _mm512_set1_epi32(j.ep.hi);
     EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) {
         uint8_t* c = j.C + (m + r) * j.ldc + p;
-        store16(j, acc[r][0], p, std::min(ncols, 16), c);
-        if (ncols > 16) store16(j, acc[r][1], p + 16, ncols - 16, c + 16);
+        store16(c0, acc[r][0], zero, lo, hi, c);
+        if (ncols > 16) store16(c1, acc[r][1], zero, lo, hi, c + 16);
     }
 }
 

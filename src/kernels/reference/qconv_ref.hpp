@@ -40,6 +40,15 @@ void qmaxpool_nhwc_ref(int64_t n, int64_t h, int64_t w, int64_t c, int64_t kh, i
                        int64_t stride_w, int64_t pad_t, int64_t pad_l, int64_t out_h, int64_t out_w, const uint8_t* x,
                        uint8_t* y);
 
+// Average pooling of uint8 NHWC data: per window, sum = Σ (q - x_zero) over the taps inside
+// the image (exact int32), count = those taps (or kh*kw with count_include_pad: padding
+// reads as the zero point, adding 0), then f = float(sum) / float(count) * mult (two
+// float32 operations; mult = x_scale / y_scale), rounded half to even, plus y_zero,
+// clamped to 0..255. Global average pooling is the case kh = h, kw = w.
+void qavgpool_nhwc_ref(int64_t n, int64_t h, int64_t w, int64_t c, int64_t kh, int64_t kw, int64_t stride_h,
+                       int64_t stride_w, int64_t pad_t, int64_t pad_l, int64_t pad_b, int64_t pad_r, int64_t out_h,
+                       int64_t out_w, bool count_include_pad, const uint8_t* x, int32_t x_zero, float mult, int32_t y_zero, uint8_t* y);
+
 // y = requant of a*(qa - za) + b*(qb - zb): int8 Add with two input scales, computed as
 // f = sa/sy * (qa - za) + sb/sy * (qb - zb) in float32 (two products, one sum, in that
 // order), then rounded half to even, plus y_zero, clamped to [lo, hi].
