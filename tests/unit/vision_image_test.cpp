@@ -264,6 +264,9 @@ TEST(VisionDraw, RectLineTextAndOverlay) {
     int lit = 0;
     for (size_t i = 0; i < t.pixels.size(); i += 3) lit += t.pixels[i] == 255;
     EXPECT_GT(lit, 10);
+    // Bytes outside printable ASCII (UTF-8, control characters) must not index past stb's
+    // glyph table.
+    EXPECT_GT(draw_text(t, 2, 2, "\xe4\xb8\xad\x01\n\x7f\xff", Color{255, 255, 255}, 1, true), 0);
     // A 2x2 label grid over a 4x4 photo, stretch: each quadrant takes its label.
     Image o(4, 4, 3, 0);
     Geometry g = make_geometry(4, 4, 2, 2, ResizeMode::Stretch);
