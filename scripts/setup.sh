@@ -4,7 +4,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake ninja-build pkg-config libonnx-dev libprotobuf-dev protobuf-compiler
-            zlib1g-dev libcli11-dev libstb-dev nlohmann-json3-dev)
+            zlib1g-dev libcli11-dev libstb-dev nlohmann-json3-dev libjpeg62-turbo-dev)
 TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata dataset-fashion-mnist python3-skimage chromium)
 
 pkgs=("${BUILD_PKGS[@]}")
