@@ -5,7 +5,8 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake ninja-build pkg-config libonnx-dev libprotobuf-dev protobuf-compiler
             zlib1g-dev libcli11-dev libstb-dev nlohmann-json3-dev
-            flatbuffers-compiler libflatbuffers-dev libxxhash-dev)  # .ecnn files (issue 5)
+            flatbuffers-compiler libflatbuffers-dev libxxhash-dev  # .ecnn files (issue 5)
+            libjpeg62-turbo-dev)  # fast JPEG decoding (stream)
 TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata dataset-fashion-mnist
            python3-skimage opencv-doc   # photos for the vision/heads tests
            chromium                     # renders profile --html in a test

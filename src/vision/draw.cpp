@@ -80,7 +80,11 @@ void draw_polygon(Image& img, const std::vector<std::pair<float, float>>& pts, C
 int draw_text(Image& img, int x, int y, const std::string& text, Color c, int scale, bool background, Color bg) {
     if (text.empty()) return 0;
     scale = std::max(1, scale);
-    std::string s = text.substr(0, 200);  // stb's buffer below holds this many glyphs
+    // stb_easy_font indexes its glyph table by (char - 32) with no check: anything outside
+    // printable ASCII (UTF-8 class names, control bytes) becomes '?'.
+    std::string s = text.substr(0, 200);
+    for (char& ch : s)
+        if (static_cast<unsigned char>(ch) < 32 || static_cast<unsigned char>(ch) > 126) ch = '?';
     int w = stb_easy_font_width(s.data()) * scale;
     int h = stb_easy_font_height(s.data()) * scale;
     if (background) fill_rect(img, x - scale, y - scale, x + w + scale, y + h, bg, 0.7f);
@@ -90,7 +94,7 @@ int draw_text(Image& img, int x, int y, const std::string& text, Color c, int sc
         unsigned char rgba[4];
     };
     static_assert(sizeof(Vertex) == 16, "stb_easy_font's vertex layout");
-    std::vector<Vertex> buf(200 * 70 * 4);
+    std::vector<Vertex> buf((s.size() + 1) * 40 * 4);  // a glyph is at most ~30 quads
     int quads = stb_easy_font_print(0, 0, s.data(), nullptr, buf.data(), int(buf.size() * sizeof(Vertex)));
     for (int q = 0; q < quads; ++q) {
         const Vertex* v = &buf[size_t(q) * 4];

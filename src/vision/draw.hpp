@@ -28,7 +28,8 @@ void draw_line(Image& img, float x0, float y0, float x1, float y1, Color c, int 
 // Closed polygon outline (e.g. a rotated text box).
 void draw_polygon(Image& img, const std::vector<std::pair<float, float>>& pts, Color c, int thickness = 2);
 // Text at (x, y) = its top-left corner, glyphs `scale` pixels per font unit (about 7*scale
-// px tall), on a filled background box when `background` is set. Returns the text's width.
+// px tall), on a filled background box when `background` is set. Printable ASCII only: other
+// bytes (e.g. UTF-8) are drawn as '?'. Returns the text's width.
 int draw_text(Image& img, int x, int y, const std::string& text, Color c, int scale = 2, bool background = true,
               Color bg = Color{0, 0, 0});
 

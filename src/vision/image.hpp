@@ -1,4 +1,4 @@
-// 8-bit images for the vision helpers: decode JPEG/PNG (Debian's stb), write PNG/JPEG,
+// 8-bit images for the vision helpers: decode JPEG (libjpeg-turbo) and PNG (stb), write PNG/JPEG,
 // channel conversion and crops. Everything here is plain CPU code on interleaved pixels;
 // it sits beside the engine (uses base/ only) and is linked by the CLI, not by the core.
 #pragma once

@@ -44,6 +44,51 @@ TEST(VisionImage, PngRoundTripKeepsEveryPixel) {
     }
 }
 
+TEST(VisionImage, JpegDecodesCloseToTheOriginal) {
+    auto dir = test::temp_dir("vision_jpeg");
+    Image img(37, 23, 3);
+    for (int y = 0; y < 23; ++y)
+        for (int x = 0; x < 37; ++x) {
+            uint8_t* p = img.at(x, y);
+            p[0] = uint8_t(6 * x);
+            p[1] = uint8_t(10 * y);
+            p[2] = uint8_t(128 + 3 * x - 4 * y);
+        }
+    std::string path = (dir / "smooth.jpg").string();
+    write_jpeg(path, img, 95);
+    Image back = load_image(path);
+    ASSERT_EQ(back.width, 37);
+    ASSERT_EQ(back.height, 23);
+    ASSERT_EQ(back.channels, 3);
+    double sum = 0;
+    for (size_t i = 0; i < img.pixels.size(); ++i) sum += std::abs(int(back.pixels[i]) - int(img.pixels[i]));
+    EXPECT_LT(sum / double(img.pixels.size()), 4.0);  // lossy, but close on a smooth picture
+    EXPECT_EQ(load_image(path, 4).channels, 4);
+    EXPECT_EQ(load_image(path, 1).channels, 1);
+    // (stb's encoder always writes three components, so a grey source comes back as RGB
+    // unless one channel is asked for.)
+    std::string grey = (dir / "grey.jpg").string();
+    Image g1 = convert_channels(img, 1);
+    write_jpeg(grey, g1, 95);
+    Image gb = load_image(grey, 1);
+    ASSERT_EQ(gb.channels, 1);
+    double gsum = 0;
+    for (size_t i = 0; i < g1.pixels.size(); ++i) gsum += std::abs(int(gb.pixels[i]) - int(g1.pixels[i]));
+    EXPECT_LT(gsum / double(g1.pixels.size()), 4.0);
+    // A frame cut short must fail, naming the file, not come back padded with grey.
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string cut = (dir / "cut.jpg").string();
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() * 2 / 3);
+    try {
+        load_image(cut);
+        FAIL() << "truncated JPEG accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Io);
+        EXPECT_NE(std::string(e.what()).find(cut), std::string::npos) << e.what();
+    }
+}
+
 TEST(VisionImage, UnreadableFilesNameTheFile) {
     auto dir = test::temp_dir("vision_bad");
     std::string missing = (dir / "nope.png").string();
@@ -264,6 +309,9 @@ TEST(VisionDraw, RectLineTextAndOverlay) {
     int lit = 0;
     for (size_t i = 0; i < t.pixels.size(); i += 3) lit += t.pixels[i] == 255;
     EXPECT_GT(lit, 10);
+    // Bytes outside printable ASCII (UTF-8, control characters) must not index past stb's
+    // glyph table.
+    EXPECT_GT(draw_text(t, 2, 2, "\xe4\xb8\xad\x01\n\x7f\xff", Color{255, 255, 255}, 1, true), 0);
     // A 2x2 label grid over a 4x4 photo, stretch: each quadrant takes its label.
     Image o(4, 4, 3, 0);
     Geometry g = make_geometry(4, 4, 2, 2, ResizeMode::Stretch);
