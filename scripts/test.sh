@@ -30,5 +30,13 @@ stage "sanitizers build (ASan+UBSan)" 900 bash -c "cmake -S . -B build-asan -G N
 stage "sanitizers tests (ASan+UBSan)" 600 env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$JOBS" --timeout 600
 
+# ARM64: cross build (cmake/aarch64-linux-gnu.cmake), then under qemu-aarch64 the kernel-vs-
+# reference tests on a core with every NEON level (-cpu max: dot product, i8mm) and again on
+# an ARMv8.0 core (-cpu cortex-a53: the fallbacks), plus the small-model checks
+# (scripts/arm_test.sh; the whole suite under qemu: scripts/arm_test.sh without --ci).
+stage "arm64 setup" 600 bash scripts/setup.sh --arm
+stage "arm64 cross build" 600 env JOBS="$JOBS" bash scripts/arm_test.sh --build
+stage "arm64 qemu tests" 600 env JOBS="$JOBS" bash scripts/arm_test.sh --ci
+
 echo
 echo "all stages passed in $(( $(date +%s) - total_start ))s"

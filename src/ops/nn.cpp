@@ -614,7 +614,7 @@ public:
         gemm_f32(m_, in[0]->data<float>(), k_, packed_, out[0]->data<float>(), n_, ep, pool_);
     }
     int64_t packed_bytes() const override { return int64_t(packed_.bytes() + bias_.size() * 4); }
-    std::string kernel_name() const override { return "gemm_f32_" + isa_name(active_isa()); }
+    std::string kernel_name() const override { return "gemm_f32_" + isa_name(packed_.isa()); }
 
 private:
     ThreadPool* pool_;

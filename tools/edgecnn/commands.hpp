@@ -34,6 +34,7 @@ struct BenchArgs {
     int opt_level = 1;  // SessionOptions::optimization_level (0 = reference interpreter)
     std::vector<std::string> input_shapes;  // NAME=1x3x224x224
     bool json = false;
+    bool big_cores = false;  // big.LITTLE: this thread and the workers on the big cores only
 };
 
 struct ProfileArgs {

@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
     c_bench->add_option("--opt-level", bench.opt_level, "0: reference interpreter, 1: optimized (default)");
     c_bench->add_option("--input-shape", bench.input_shapes, "Bind a dynamic input: NAME=1x3x224x224");
     c_bench->add_flag("--json", bench.json, "One JSON object per model on its own line");
+    c_bench->add_flag("--big-cores", bench.big_cores,
+                      "big.LITTLE: run on the cores with the highest max frequency only (docs/ARM.md)");
 
     ProfileArgs prof;
     auto* c_prof = app.add_subcommand("profile", "Per-layer time of the compiled model");
