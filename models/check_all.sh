@@ -5,9 +5,14 @@
 # against the same references; ECNN=fp16 uses --fp16-weights, checks that the error is
 # within 1e-2 of each output's range (--range-tol 1e-2) and
 # prints the file size relative to the fp32 .ecnn (which it also writes).
+# RUNNER prefixes the CLI and MODELS (an extended regex on the folder name) picks a subset,
+# e.g. the ARM64 cross build under emulation (docs/ARM.md):
+#   RUNNER="qemu-aarch64 -L /" CLI=build-arm/edgecnn MODELS='mobilenet|squeezenet' models/check_all.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 CLI=${CLI:-build/edgecnn}
+RUNNER=${RUNNER:-}
+MODELS=${MODELS:-.}
 CACHE=${EDGECNN_CACHE:-.cache/models}
 ECNN=${ECNN:-}
 ECNN_DIR=${ECNN_DIR:-build/ecnn}
@@ -15,6 +20,7 @@ ECNN_DIR=${ECNN_DIR:-build/ecnn}
 fail=0 n=0
 for dir in "$CACHE"/torchvision/*/ "$CACHE"/npm/*/; do
   [ -f "$dir/model.onnx" ] || continue
+  [[ "$(basename "$dir")" =~ $MODELS ]] || continue
   n=$((n + 1))
   start=$(date +%s.%N)
   model="$dir/model.onnx" extra=() note=""
@@ -29,7 +35,8 @@ for dir in "$CACHE"/torchvision/*/ "$CACHE"/npm/*/; do
       model="$ECNN_DIR/$name.fp16.ecnn" extra=(--range-tol 1e-2)
     fi
   fi
-  if out=$("$CLI" check "$model" --data "$dir" "${extra[@]}" "$@" 2>&1); then status=PASS; else status=FAIL; fail=$((fail + 1)); fi
+  # shellcheck disable=SC2086  # RUNNER is a command line, split on purpose
+  if out=$($RUNNER "$CLI" check "$model" --data "$dir" "${extra[@]}" "$@" 2>&1); then status=PASS; else status=FAIL; fail=$((fail + 1)); fi
   printf '%-4s %-45s %6.1fs%s\n' "$status" "$(basename "$dir")" "$(echo "$(date +%s.%N) - $start" | bc)" "$note"
   [ "$status" = FAIL ] && echo "$out" | sed 's/^/     /'
 done

@@ -46,5 +46,13 @@ stage "TSan tests" 300 env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1
 stage "fuzz build (clang, ASan+UBSan)" 900 bash scripts/fuzz.sh build
 stage "fuzz 60 s per target" 420 bash -c 'for d in tests/fuzz/corpus/*/; do FUZZ_CORPUS_ONLY=1 bash scripts/fuzz.sh "$(basename "$d")" 60 || exit 1; done'
 
+# ARM64: cross build (cmake/aarch64-linux-gnu.cmake), then under qemu-aarch64 the kernel-vs-
+# reference tests on a core with every NEON level (-cpu max: dot product, i8mm) and again on
+# an ARMv8.0 core (-cpu cortex-a53: the fallbacks), plus the small-model checks
+# (scripts/arm_test.sh; the whole suite under qemu: scripts/arm_test.sh without --ci).
+stage "arm64 setup" 600 bash scripts/setup.sh --arm
+stage "arm64 cross build" 600 env JOBS="$JOBS" bash scripts/arm_test.sh --build
+stage "arm64 qemu tests" 600 env JOBS="$JOBS" bash scripts/arm_test.sh --ci
+
 echo
 echo "all stages passed in $(( $(date +%s) - total_start ))s"

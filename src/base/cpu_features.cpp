@@ -47,22 +47,25 @@ CpuFeatures detect() {
         f.avx512_bf16 = os_avx512 && (a1 & (1u << 5));
     }
 #elif defined(__aarch64__)
-    unsigned long hw = getauxval(AT_HWCAP);
-    unsigned long hw2 = getauxval(AT_HWCAP2);
-    f.neon = true;
-    f.dotprod = hw & HWCAP_ASIMDDP;
-    f.fp16 = hw & HWCAP_ASIMDHP;
-#ifdef HWCAP2_I8MM
-    f.i8mm = hw2 & HWCAP2_I8MM;
-#else
-    (void)hw2;
+    // The kernel reports what user space may use (HWCAP bits), so no trapping MRS reads.
+    const unsigned long hw = getauxval(AT_HWCAP);
+    const unsigned long hw2 = getauxval(AT_HWCAP2);
+    f.neon = hw & HWCAP_ASIMD;
+    f.dotprod = f.neon && (hw & HWCAP_ASIMDDP);
+    // FP16 arithmetic needs both the scalar and the vector half-precision instructions.
+    f.fp16 = f.neon && (hw & HWCAP_FPHP) && (hw & HWCAP_ASIMDHP);
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1UL << 13)  // older kernel headers (Linux 5.10+ reports it)
 #endif
+    f.i8mm = f.neon && (hw2 & HWCAP2_I8MM);
 #endif
     return f;
 }
 
 Isa best_isa(const CpuFeatures& f) {
 #if defined(__aarch64__)
+    if (!f.neon) return Isa::Scalar;
+    if (f.dotprod && f.i8mm) return Isa::NeonI8mm;
     return f.dotprod ? Isa::NeonDot : Isa::Neon;
 #else
     if (f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl && f.fma) return Isa::Avx512;
@@ -80,7 +83,8 @@ std::optional<Isa> env_override() {
     if (!std::strcmp(e, "avx2")) return Isa::Avx2;
     if (!std::strcmp(e, "avx512")) return Isa::Avx512;
     if (!std::strcmp(e, "neon")) return Isa::Neon;
-    if (!std::strcmp(e, "neondot")) return Isa::NeonDot;
+    if (!std::strcmp(e, "neon-dot") || !std::strcmp(e, "neondot")) return Isa::NeonDot;
+    if (!std::strcmp(e, "neon-i8mm") || !std::strcmp(e, "neoni8mm")) return Isa::NeonI8mm;
     return std::nullopt;
 }
 
@@ -98,6 +102,7 @@ std::string isa_name(Isa isa) {
         case Isa::Avx512: return "avx512";
         case Isa::Neon: return "neon";
         case Isa::NeonDot: return "neon-dot";
+        case Isa::NeonI8mm: return "neon-i8mm";
     }
     return "?";
 }
@@ -107,19 +112,20 @@ Isa active_isa() {
     static const std::optional<Isa> env = env_override();
     int o = g_override.load();
     Isa want = o >= 0 ? Isa(o) : env.value_or(best);
-    // Clamp within the same family: never above what the CPU has.
-    if (int(want) > int(best)) return best;
-    if ((int(want) >= 10) != (int(best) >= 10)) return int(best) >= 10 ? Isa::Neon : Isa::Scalar;
-    return want;
+    // The portable level runs everywhere; another architecture's level runs the portable
+    // code; within the family, never above what the CPU has.
+    if (want == Isa::Scalar || is_neon(want) != is_neon(best)) return Isa::Scalar;
+    return int(want) > int(best) ? best : want;
 }
 
 std::vector<Isa> supported_isas() {
     std::vector<Isa> levels;
-#if defined(__aarch64__)
-    levels.push_back(Isa::Neon);
-    if (cpu_features().dotprod) levels.push_back(Isa::NeonDot);
-#else
     levels.push_back(Isa::Scalar);
+#if defined(__aarch64__)
+    const Isa best = best_isa(cpu_features());
+    for (Isa i : {Isa::Neon, Isa::NeonDot, Isa::NeonI8mm})
+        if (int(i) <= int(best)) levels.push_back(i);
+#else
     Isa best = best_isa(cpu_features());
     if (int(best) >= int(Isa::Avx2)) levels.push_back(Isa::Avx2);
     if (best == Isa::Avx512) levels.push_back(Isa::Avx512);

@@ -1,5 +1,7 @@
 #include "base/thread_pool.hpp"
 
+#include "base/cpu_topology.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -36,9 +38,16 @@ ThreadPool::Tuning tuning_from_env(ThreadPool::Tuning t) {
 }
 }  // namespace
 
-ThreadPool::ThreadPool(int num_threads, const Tuning& tuning)
+ThreadPool::ThreadPool(int num_threads, const Tuning& tuning, std::vector<int> worker_cpus)
     : tuning_(tuning_from_env(tuning)), backoff_ns_(tuning.min_backoff_ns) {
-    for (int i = 1; i < num_threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+    const uint32_t gen0 = generation_.load();
+    for (int i = 1; i < num_threads; ++i)
+        workers_.emplace_back([this, worker_cpus, gen0] {
+            // Best effort: a refused set (e.g. CPUs outside a container's cpuset) leaves the
+            // worker where the system puts it.
+            if (!worker_cpus.empty()) set_thread_affinity(worker_cpus);
+            worker_loop(gen0);
+        });
 }
 
 ThreadPool::~ThreadPool() {
@@ -125,8 +134,7 @@ void ThreadPool::run(int64_t n, TaskFn fn, void* ctx) {
     if (adaptive) account(t0, t1, now_ns(), n, mine);
 }
 
-void ThreadPool::worker_loop() {
-    uint32_t seen = generation_.load();
+void ThreadPool::worker_loop(uint32_t seen) {
     for (;;) {
         // A worker that starts after the destructor began must still see the stop.
         if (stop_.load()) return;

@@ -44,9 +44,11 @@ public:
         int bad_windows_to_fall_back = 2;
     };
 
-    // `num_threads` counts the caller: 1 runs everything inline.
+    // `num_threads` counts the caller: 1 runs everything inline. Non-empty `worker_cpus`
+    // restricts the workers to those CPUs (e.g. big_cores() from base/cpu_topology.hpp); the
+    // caller's thread belongs to the application and keeps its own affinity.
     explicit ThreadPool(int num_threads) : ThreadPool(num_threads, Tuning{}) {}
-    ThreadPool(int num_threads, const Tuning& tuning);
+    ThreadPool(int num_threads, const Tuning& tuning, std::vector<int> worker_cpus = {});
     ~ThreadPool();
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
@@ -77,7 +79,9 @@ public:
 private:
     using TaskFn = void (*)(void*, int64_t);
     void run(int64_t n, TaskFn fn, void* ctx);
-    void worker_loop();
+    // `seen`: the generation when the pool was made, so a worker that starts late (after
+    // setting its affinity, or on a busy machine) still joins the jobs published meanwhile.
+    void worker_loop(uint32_t seen);
     void wake_sleepers();
     // Claims and runs tasks of the current job until none are left; returns how many.
     int64_t work_on_job(uint32_t gen);

@@ -112,7 +112,9 @@ public:
         return out;
     }
     std::string kernel_name() const override {
-        std::string isa = isa_name(active_isa());
+        // Every NEON level runs the same FP32 kernels (dot product / i8mm are integer-only).
+        const Isa level = active_isa();
+        std::string isa = isa_name(is_neon(level) ? Isa::Neon : level);
         switch (path_) {
             case Path::Depthwise: return "dwconv_f32_nhwc_" + isa;
             case Path::Pointwise: return "gemm_f32_" + isa + " (1x1)";

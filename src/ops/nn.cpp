@@ -618,7 +618,7 @@ public:
     }
     int64_t packed_bytes() const override { return int64_t(packed_.bytes() + bias_.size() * 4); }
     std::vector<PackedWeights> packed_weights() const override { return {export_gemm_packing("b", packed_)}; }
-    std::string kernel_name() const override { return "gemm_f32_" + isa_name(active_isa()); }
+    std::string kernel_name() const override { return "gemm_f32_" + isa_name(packed_.isa()); }
 
 private:
     ThreadPool* pool_;

@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 
+#include "base/cpu_topology.hpp"
 #include "base/error.hpp"
 #include "base/thread_pool.hpp"
 
@@ -52,8 +53,10 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
     }
     for (const Value& v : g.values)
         if (v.constant) constant_bytes_ += int64_t(v.constant->nbytes());
-    pool_ = options_.thread_pool ? options_.thread_pool
-                                 : std::make_shared<ThreadPool>(std::max(1, options_.num_threads));
+    pool_ = options_.thread_pool
+                ? options_.thread_pool
+                : std::make_shared<ThreadPool>(std::max(1, options_.num_threads), ThreadPool::Tuning{},
+                                               options_.big_cores_only ? big_cores() : std::vector<int>{});
 }
 
 void Session::bind_shapes(const std::vector<Shape>& input_shapes) {

@@ -20,8 +20,13 @@ namespace edgecnn {
 struct SessionOptions {
     // Threads used by kernels, counting the calling thread (1 = single-threaded).
     int num_threads = 1;
-    // A pool shared between sessions (then num_threads is ignored).
+    // A pool shared between sessions (then num_threads and big_cores_only are ignored).
     std::shared_ptr<ThreadPool> thread_pool;
+    // big.LITTLE: run the pool's workers on the big cores only (those with the highest
+    // cpufreq maximum, base/cpu_topology.hpp; every core where all are alike). Pick
+    // num_threads <= big_cores().size(); the calling thread is the application's to pin
+    // (set_thread_affinity(big_cores()), as `edgecnn bench --big-cores` does).
+    bool big_cores_only = false;
     // 0: run the graph as imported with the reference kernels; 1: optimized (passes,
     // NHWC layout, fast kernels).
     int optimization_level = 1;

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <vector>
 
+#include "base/cpu_features.hpp"
 #include "base/dtype.hpp"
 #include "base/error.hpp"
 #include "base/tensor.hpp"
@@ -62,4 +65,35 @@ TEST(Tensor, ConvertsToF64AndI64) {
     EXPECT_EQ(a.to_f64(), (std::vector<double>{-3, 4}));
     Tensor b = Tensor::from_vector<float>({2.7f, -1.2f}, {2});
     EXPECT_EQ(b.to_i64(), (std::vector<int64_t>{2, -1}));
+}
+
+// The dispatch levels tests loop over: the portable level first, then ascending, each one
+// selectable; the ARM64 levels follow the detected features.
+TEST(CpuFeatures, SupportedLevelsAreSelectableAndOrdered) {
+    const std::vector<Isa> levels = supported_isas();
+    ASSERT_FALSE(levels.empty());
+    EXPECT_EQ(levels.front(), Isa::Scalar);
+    for (size_t i = 1; i < levels.size(); ++i) EXPECT_LT(int(levels[i - 1]), int(levels[i]));
+    for (Isa isa : levels) {
+        set_isa_override(isa);
+        EXPECT_EQ(active_isa(), isa) << isa_name(isa);
+    }
+    set_isa_override(std::nullopt);
+    if (!std::getenv("EDGECNN_ISA")) {
+        EXPECT_EQ(active_isa(), levels.back());
+    }
+    const CpuFeatures& f = cpu_features();
+#if defined(__aarch64__)
+    EXPECT_TRUE(f.neon);
+    EXPECT_EQ(levels.size(), size_t(2 + int(f.dotprod) + int(f.dotprod && f.i8mm)));
+    // An x86 level on ARM runs the portable code.
+    set_isa_override(Isa::Avx2);
+    EXPECT_EQ(active_isa(), Isa::Scalar);
+    set_isa_override(std::nullopt);
+#else
+    EXPECT_FALSE(f.neon || f.dotprod || f.i8mm);
+    set_isa_override(Isa::NeonDot);
+    EXPECT_EQ(active_isa(), Isa::Scalar);
+    set_isa_override(std::nullopt);
+#endif
 }

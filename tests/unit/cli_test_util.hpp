@@ -14,7 +14,12 @@ struct CliResult {
 };
 
 inline CliResult run_cli(const std::string& args) {
-    std::string cmd = std::string(EDGECNN_BINARY_DIR) + "/edgecnn " + args + " 2>&1";
+#ifdef EDGECNN_CLI_RUNNER
+    const std::string runner = EDGECNN_CLI_RUNNER;  // cross builds: the emulator (see tests/CMakeLists.txt)
+#else
+    const std::string runner;
+#endif
+    std::string cmd = runner + std::string(EDGECNN_BINARY_DIR) + "/edgecnn " + args + " 2>&1";
     CliResult r;
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) return r;

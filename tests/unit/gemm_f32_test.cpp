@@ -75,7 +75,7 @@ void run_case(const Case& c, Isa isa, std::mt19937& rng) {
     PackedGemmB packed = pack_gemm_b_f32(B.data(), K, N, ldb, c.b_is_nk, active_isa());
     ASSERT_EQ(packed.k(), K);
     ASSERT_EQ(packed.n(), N);
-    ASSERT_EQ(packed.isa(), isa);
+    ASSERT_EQ(packed.isa(), fp32_kernel_isa(isa));
     GemmEpilogue ep;
     ep.bias = c.bias ? bias.data() : nullptr;
     if (c.residual) {
@@ -279,7 +279,7 @@ TEST(GemmF32, PackedLayoutFacts) {
     for (Isa isa : isas()) {
         IsaGuard g(isa);
         PackedGemmB p = pack_gemm_b_f32(B.data(), 64, 40, 40, false);
-        EXPECT_EQ(p.isa(), isa);
+        EXPECT_EQ(p.isa(), fp32_kernel_isa(isa));
         const int64_t nr = p.panel_width();
         const int64_t rem = 40 % nr;
         const int64_t cols = rem == 0 ? 40 : (rem <= nr / 2 ? 40 - rem + nr / 2 : 40 - rem + nr);

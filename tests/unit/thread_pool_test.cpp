@@ -1,12 +1,21 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/cpu_features.hpp"
+#include "base/cpu_topology.hpp"
 #include "base/thread_pool.hpp"
 
 using namespace edgecnn;
@@ -151,4 +160,70 @@ TEST(CpuFeatures, OverrideClampsToWhatTheCpuHas) {
     EXPECT_LE(int(active_isa()), int(best) >= 10 ? int(best) : int(Isa::Avx512));
     set_isa_override(std::nullopt);
     EXPECT_EQ(active_isa(), best);
+}
+
+namespace {
+// A fake /sys/devices/system/cpu: cpuN/cpufreq/cpuinfo_max_freq for each (cpu, kHz).
+std::string fake_sysfs(const std::string& name, const std::vector<std::pair<int, long long>>& cpus) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("edgecnn_sysfs_" + name + "_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "cpufreq");  // the policy folder sysfs also has: not a CPU
+    fs::create_directories(dir / "cpuidle");
+    for (const auto& [cpu, khz] : cpus) {
+        const fs::path f = dir / ("cpu" + std::to_string(cpu)) / "cpufreq";
+        fs::create_directories(f);
+        if (khz > 0) std::ofstream(f / "cpuinfo_max_freq") << khz << "\n";
+    }
+    return dir.string();
+}
+}  // namespace
+
+// RK3588-like: 4 x A55 at 1.8 GHz (cpu0-3), 2 + 2 x A76 at 2.256 / 2.4 GHz (cpu4-7).
+TEST(CpuTopology, BigCoresAreTheFastestCluster) {
+    const std::string dir = fake_sysfs(
+        "rk", {{0, 1800000}, {1, 1800000}, {2, 1800000}, {3, 1800000}, {4, 2256000}, {5, 2256000}, {6, 2400000}, {7, 2400000}});
+    EXPECT_EQ(fastest_cpus(dir), (std::vector<int>{6, 7}));
+    const std::string same = fake_sysfs("pi", {{0, 2400000}, {1, 2400000}, {2, 2400000}, {3, 2400000}, {10, 2400000}});
+    EXPECT_EQ(fastest_cpus(same), (std::vector<int>{0, 1, 2, 3, 10}));
+    // No readable frequency (no cpufreq driver): unknown, callers fall back to every core.
+    const std::string none = fake_sysfs("none", {{0, 0}, {1, 0}});
+    EXPECT_TRUE(fastest_cpus(none).empty());
+    EXPECT_TRUE(fastest_cpus(none + "/missing").empty());
+    for (const auto& d : {dir, same, none}) std::filesystem::remove_all(d);
+    // On this machine: a non-empty subset of the CPUs the process may use.
+    const std::vector<int> allowed = allowed_cpus(), big = big_cores();
+    ASSERT_FALSE(allowed.empty());
+    ASSERT_FALSE(big.empty());
+    for (int c : big) EXPECT_TRUE(std::find(allowed.begin(), allowed.end(), c) != allowed.end()) << c;
+}
+
+// Workers given a CPU set run only there (checked from inside their tasks).
+TEST(CpuTopology, PoolWorkersRunOnTheirCpus) {
+    const std::vector<int> allowed = allowed_cpus();
+    ASSERT_FALSE(allowed.empty());
+    const std::vector<int> one{allowed.back()};
+    ThreadPool::Tuning t;
+    t.adaptive = false;
+    ThreadPool pool(3, t, one);
+    const auto caller = std::this_thread::get_id();
+    std::mutex mu;
+    std::vector<std::vector<int>> seen;  // affinity of each worker task
+    std::atomic<bool> worker_ran{false};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    pool.parallel_for(64, [&](int64_t) {
+        if (std::this_thread::get_id() == caller) {
+            // Hold the caller until a worker has taken a task (a loaded machine may be slow
+            // to schedule them), so the check below is never vacuous.
+            while (!worker_ran.load() && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            return;
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        seen.push_back(allowed_cpus());
+        worker_ran.store(true);
+    });
+    ASSERT_FALSE(seen.empty()) << "no worker ran a task";
+    for (const auto& s : seen) EXPECT_EQ(s, one);
+    EXPECT_EQ(allowed_cpus(), allowed);  // the caller's affinity is untouched
 }

@@ -1,7 +1,7 @@
 // edgecnn bench: latency of one model (or two, alternated) on random inputs.
 //
 //   edgecnn bench MODEL [--vs MODEL2] [--threads N] [--warmup N] [--runs N]
-//                 [--input-shape NAME=1x3x224x224 ...] [--opt-level 0|1] [--json]
+//                 [--input-shape NAME=1x3x224x224 ...] [--opt-level 0|1] [--json] [--big-cores]
 //
 // Inputs are random (uniform [0,1) for floats, zeros for integers: integer inputs are
 // usually indices or shapes, where random values would be out of range). Dynamic dims
@@ -18,6 +18,7 @@
 #include <map>
 #include <random>
 
+#include "base/cpu_topology.hpp"
 #include "base/error.hpp"
 #include "commands.hpp"
 #include "common.hpp"
@@ -193,6 +194,15 @@ int cmd_bench(const BenchArgs& a) {
     if (a.threads < 1) fail("--threads must be at least 1");
     if (a.warmup < 0) fail("--warmup must not be negative");
     if (a.runs < 1) fail("--runs must be at least 1");
+    if (a.big_cores) {
+        // The workers get the big cores through SessionOptions; this thread runs tasks too.
+        const std::vector<int> big = big_cores();
+        if (!set_thread_affinity(big)) fail("--big-cores: could not restrict this thread to the big cores");
+        std::string list;
+        for (int c : big) list += std::string(list.empty() ? "" : ",") + std::to_string(c);
+        std::fprintf(stderr, "big cores: %s%s\n", list.c_str(),
+                     int(big.size()) < a.threads ? " (fewer than --threads: threads will share cores)" : "");
+    }
     auto given = parse_input_shapes(a.input_shapes);
     std::mt19937 rng(12345);
     int64_t rss0 = rss_bytes();
@@ -219,6 +229,7 @@ int cmd_bench(const BenchArgs& a) {
         SessionOptions opts;
         opts.num_threads = a.threads;
         opts.optimization_level = a.opt_level;
+        opts.big_cores_only = a.big_cores;
         std::vector<Shape> shapes;
         for (const auto& [name, t] : b.inputs) shapes.push_back(t.shape());
         std::vector<double> load, sess, plan;

@@ -42,6 +42,7 @@ struct BenchArgs {
     ImageArgs image;  // --image: the image input from a photo (others random)
     std::vector<std::string> also;  // more models, timed alternately too (--also)
     int create_repeats = 1;         // session creation timed this many times (median)
+    bool big_cores = false;  // big.LITTLE: this thread and the workers on the big cores only
 };
 
 struct ProfileArgs {

@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
     add_image_options(c_bench, bench.image);
     c_bench->add_option("--also", bench.also, "More models timed alongside (e.g. the .onnx and .ecnn forms of one model)");
     c_bench->add_option("--create-repeats", bench.create_repeats, "Time session creation (load + session + plan) N times");
+    c_bench->add_flag("--big-cores", bench.big_cores,
+                      "big.LITTLE: run on the cores with the highest max frequency only (docs/ARM.md)");
 
     ProfileArgs prof;
     auto* c_prof = app.add_subcommand("profile", "Per-layer time of the compiled model");

@@ -47,6 +47,8 @@ DeconvBlockFn block_fn() {
         case Isa::Avx2: return deconv_block_avx2;
         default: break;
     }
+#elif defined(__aarch64__)
+    if (is_neon(active_isa())) return deconv_block_neon;
 #endif
     return deconv_block_portable;
 }
@@ -93,6 +95,11 @@ const char* deconv2d_f32_kernel_name(const Deconv2dParams& p) {
     switch (active_isa()) {
         case Isa::Avx512: return e ? "deconv2x2s2_f32_avx512" : "deconv_col2im_f32_avx512";
         case Isa::Avx2: return e ? "deconv2x2s2_f32_avx2" : "deconv_col2im_f32_avx2";
+#if defined(__aarch64__)
+        case Isa::Neon:
+        case Isa::NeonDot:
+        case Isa::NeonI8mm: return e ? "deconv2x2s2_f32_neon" : "deconv_col2im_f32_neon";
+#endif
         default: return e ? "deconv2x2s2_f32" : "deconv_col2im_f32";
     }
 }

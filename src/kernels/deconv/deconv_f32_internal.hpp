@@ -24,6 +24,9 @@ void deconv_block_portable(const DeconvJob& j, int64_t n, int64_t co0, int64_t c
 void deconv_block_avx2(const DeconvJob& j, int64_t n, int64_t co0, int64_t co1, int64_t ih0, int64_t ih1);
 void deconv_block_avx512(const DeconvJob& j, int64_t n, int64_t co0, int64_t co1, int64_t ih0, int64_t ih1);
 #endif
+#if defined(__aarch64__)
+void deconv_block_neon(const DeconvJob& j, int64_t n, int64_t co0, int64_t co1, int64_t ih0, int64_t ih1);
+#endif
 
 // Adds tile rows m0 .. m0+mr-1 (row stride ld; cnt pixels from input column iw0 of input
 // row ih) into Y at their output positions, dropping those outside Y. Plain C++.

@@ -141,6 +141,8 @@ void dwconv_f32_nhwc(const DwConvParams& p, const float* x, const DwConvPacked& 
         if (isa == Isa::Avx512) rows = dwconv_detail::rows_avx512;
         else if (isa == Isa::Avx2) rows = dwconv_detail::rows_avx2;
     }
+#elif defined(__aarch64__)
+    if (p.kh <= 64 && is_neon(active_isa())) rows = dwconv_detail::rows_neon;
 #endif
     // Rows above/below the image read this instead of branching per tap. The caller's
     // thread owns it; workers only read it while the caller waits in parallel_for.

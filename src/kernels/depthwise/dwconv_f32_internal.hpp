@@ -24,5 +24,6 @@ struct Job {
 // Output rows [oh0, oh1) of image n, channels [c0, c1) (c0 a multiple of 16).
 void rows_avx512(const Job& j, int64_t n, int64_t oh0, int64_t oh1, int64_t c0, int64_t c1);
 void rows_avx2(const Job& j, int64_t n, int64_t oh0, int64_t oh1, int64_t c0, int64_t c1);
+void rows_neon(const Job& j, int64_t n, int64_t oh0, int64_t oh1, int64_t c0, int64_t c1);
 
 }  // namespace edgecnn::dwconv_detail

@@ -76,6 +76,8 @@ BinaryFn pick_binary() {
         case Isa::Avx2: return eltwise_detail::binary_avx2;
         default: break;
     }
+#elif defined(__aarch64__)
+    if (is_neon(active_isa())) return eltwise_detail::binary_neon;
 #endif
     return binary_scalar;
 }
@@ -87,6 +89,8 @@ UnaryFn pick_unary() {
         case Isa::Avx2: return eltwise_detail::unary_avx2;
         default: break;
     }
+#elif defined(__aarch64__)
+    if (is_neon(active_isa())) return eltwise_detail::unary_neon;
 #endif
     return unary_scalar;
 }
@@ -94,6 +98,8 @@ UnaryFn pick_unary() {
 TransposeFn pick_transpose() {
 #if defined(__x86_64__) || defined(__i386__)
     if (active_isa() != Isa::Scalar) return eltwise_detail::transpose_avx2;
+#elif defined(__aarch64__)
+    if (is_neon(active_isa())) return eltwise_detail::transpose_neon;
 #endif
     return transpose_scalar;
 }

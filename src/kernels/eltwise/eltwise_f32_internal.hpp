@@ -20,9 +20,14 @@ void binary_avx2(const BinaryJob& j, int64_t e0, int64_t e1);
 
 void unary_avx512(const float* x, float* y, int64_t n, const ActivationParams& act);
 void unary_avx2(const float* x, float* y, int64_t n, const ActivationParams& act);
+void binary_neon(const BinaryJob& j, int64_t e0, int64_t e1);
+void unary_neon(const float* x, float* y, int64_t n, const ActivationParams& act);
 
 // y[c*ldy + r] = x[r*ldx + c] for r in [r0, r1), c in [c0, c1) (AVX2, used at both levels).
 void transpose_avx2(const float* x, int64_t ldx, float* y, int64_t ldy, int64_t r0, int64_t r1, int64_t c0,
+                    int64_t c1);
+// The same with 4x4 NEON blocks.
+void transpose_neon(const float* x, int64_t ldx, float* y, int64_t ldy, int64_t r0, int64_t r1, int64_t c0,
                     int64_t c1);
 
 }  // namespace edgecnn::eltwise_detail

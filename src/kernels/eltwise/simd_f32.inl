@@ -1,14 +1,18 @@
-// Float32 SIMD building blocks for x86 kernels: one traits struct per ISA (AVX2 ymm,
-// AVX-512 zmm) with the same static interface, and ISA-neutral math written once over
-// those traits (exp, sigmoid, tanh, every fused Activation).
+// Float32 SIMD building blocks for the vector kernels: one traits struct per ISA (AVX2 ymm,
+// AVX-512 zmm, ARM64 NEON q registers) with the same static interface, and ISA-neutral
+// math written once over those traits (exp, sigmoid, tanh, every fused Activation).
 //
-// Include ONLY from files named *_avx2.cpp / *_avx512.cpp (they are compiled with the
-// matching -m flags). Everything here has internal linkage on purpose: an inline function
+// Include ONLY from files named *_avx2.cpp / *_avx512.cpp / *_neon.cpp (they are compiled
+// with the matching flags; NEON is part of the ARMv8-A baseline, so no flags there). Everything here has internal linkage on purpose: an inline function
 // compiled with AVX-512 flags in one file and AVX2 flags in another must never be merged
 // by the linker (an ODR "pick one" could hand AVX-512 code to an AVX2-only CPU). For the
 // same reason avoid std:: inline helpers (std::min, std::exp, containers) in those files.
 #pragma once
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 #include <cstdint>
 
@@ -99,6 +103,59 @@ struct VecAvx2 {
         const V fh = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h, bias), 23));
         const V fl = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(l, bias), 23));
         return _mm256_mul_ps(_mm256_mul_ps(p, fh), fl);
+    }
+};
+#endif
+
+#if defined(__aarch64__)
+// ARMv8.0 Advanced SIMD: 4 floats per q register, 32 of them. No masked loads or stores,
+// so M is the lane count and the channel tail goes through a small stack buffer (tails
+// are rare: one per row at most).
+struct VecNeon {
+    using V = float32x4_t;
+    struct M {
+        int n = 0;
+    };
+    static constexpr int kN = 4;
+
+    static inline V load(const float* p) { return vld1q_f32(p); }
+    static inline void store(float* p, V v) { vst1q_f32(p, v); }
+    static inline M mask(int64_t n) { return M{static_cast<int>(n)}; }
+    static inline V load(const float* p, M m) {
+        float t[4] = {0.f, 0.f, 0.f, 0.f};
+        for (int l = 0; l < m.n; ++l) t[l] = p[l];
+        return vld1q_f32(t);
+    }
+    static inline void store(float* p, V v, M m) {
+        float t[4];
+        vst1q_f32(t, v);
+        for (int l = 0; l < m.n; ++l) p[l] = t[l];
+    }
+
+    static inline V set1(float a) { return vdupq_n_f32(a); }
+    static inline V zero() { return vdupq_n_f32(0.f); }
+    static inline V add(V a, V b) { return vaddq_f32(a, b); }
+    static inline V sub(V a, V b) { return vsubq_f32(a, b); }
+    static inline V mul(V a, V b) { return vmulq_f32(a, b); }
+    static inline V div(V a, V b) { return vdivq_f32(a, b); }
+    static inline V max(V a, V b) { return vmaxq_f32(a, b); }
+    static inline V min(V a, V b) { return vminq_f32(a, b); }
+    static inline V fmadd(V a, V b, V c) { return vfmaq_f32(c, a, b); }   // a*b + c
+    static inline V fnmadd(V a, V b, V c) { return vfmsq_f32(c, a, b); }  // c - a*b
+    static inline V abs(V a) { return vabsq_f32(a); }
+    // Ordered compares: NaN picks y, as on x86.
+    static inline V select_lt(V a, V b, V x, V y) { return vbslq_f32(vcltq_f32(a, b), x, y); }
+    static inline V select_ge(V a, V b, V x, V y) { return vbslq_f32(vcgeq_f32(a, b), x, y); }
+    static inline V round_nearest(V a) { return vrndnq_f32(a); }
+    // p * 2^n for integral n in [-150, 128], as two normal power-of-two factors (see VecAvx2).
+    static inline V ldexp(V p, V n) {
+        const int32x4_t ni = vcvtnq_s32_f32(n);
+        const int32x4_t h = vshrq_n_s32(ni, 1);
+        const int32x4_t l = vsubq_s32(ni, h);
+        const int32x4_t bias = vdupq_n_s32(127);
+        const V fh = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(h, bias), 23));
+        const V fl = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(l, bias), 23));
+        return vmulq_f32(vmulq_f32(p, fh), fl);
     }
 };
 #endif

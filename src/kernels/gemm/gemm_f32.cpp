@@ -14,7 +14,7 @@ namespace edgecnn {
 namespace gemm_detail {
 namespace {
 
-// The portable instantiation (Isa::Scalar, also the arm64 path until NEON kernels exist):
+// The portable instantiation (Isa::Scalar on every architecture):
 // 4-float vectors from the GCC/Clang vector extension, which lower to SSE2 on x86-64 and
 // to NEON on arm64 without intrinsics. (Plain floats would let the compiler vectorize the
 // tile's k loop as a reduction instead, three times slower.) Lane loops below are turned
@@ -102,6 +102,8 @@ IsaKernel kernel_for(Isa want) {
         return {Isa::Avx512, kMrAvx512, kNrAvx512, &gemm_block_f32_avx512};
     if ((want == Isa::Avx512 || want == Isa::Avx2) && f.avx2 && f.fma)
         return {Isa::Avx2, kMrAvx2, kNrAvx2, &gemm_block_f32_avx2};
+#elif defined(__aarch64__)
+    if (is_neon(want) && cpu_features().neon) return {Isa::Neon, kMrNeon, kNrNeon, &gemm_block_f32_neon};
 #else
     (void)want;
 #endif

@@ -6,7 +6,7 @@
 //
 // B (the weights) is packed once, at session creation, into column panels whose width
 // matches the register tile of the ISA chosen at pack time (32 columns on AVX-512, 16 on
-// AVX2, 8 for the portable path). A and C are read and written in place: they may be
+// AVX2 and NEON, 8 for the portable path). A and C are read and written in place: they may be
 // strided views (lda >= K, ldc >= N), e.g. a 1x1 convolution writing into its channel
 // slice of a Concat buffer.
 //
@@ -66,8 +66,8 @@ private:
     Isa isa_ = Isa::Scalar;
 };
 
-// Packs B for the micro-kernel of `isa` (Neon levels and anything the CPU lacks fall back
-// to the portable layout). B is row-major [K, N] with row stride ldb, or, with `b_is_nk`,
+// Packs B for the micro-kernel of `isa` (every NEON level packs for the one NEON FP32
+// kernel; a level the CPU lacks falls back to the best below it). B is row-major [K, N] with row stride ldb, or, with `b_is_nk`,
 // [N, K] with row stride ldb — convolution weights come as [Cout, Cin*kh*kw].
 PackedGemmB pack_gemm_b_f32(const float* B, int64_t K, int64_t N, int64_t ldb, bool b_is_nk,
                             Isa isa = active_isa());

@@ -13,6 +13,8 @@ namespace edgecnn::gemm_detail {
 inline constexpr int kMrAvx512 = 14, kNrAvx512 = 32;
 inline constexpr int kMrAvx2 = 6, kNrAvx2 = 16;
 inline constexpr int kMrScalar = 6, kNrScalar = 8;
+// NEON: 6 x 16 = 24 q-register accumulators of 32 (see gemm_f32_neon.cpp).
+inline constexpr int kMrNeon = 6, kNrNeon = 16;
 // Largest K block: the A rows of a tile (MR x KC) and a B micro-panel (KC x NR) stay
 // in L1, the B block of one task in L2.
 inline constexpr int64_t kMaxKc = 512;
@@ -36,6 +38,9 @@ void gemm_block_f32_scalar(const GemmJob& job, int64_t m0, int64_t m1, int64_t n
 #if defined(__x86_64__) || defined(_M_X64)
 void gemm_block_f32_avx2(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
 void gemm_block_f32_avx512(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+#endif
+#if defined(__aarch64__)
+void gemm_block_f32_neon(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
 #endif
 
 // Whether the panel holding column n0 is a narrow (half-width) last panel.

@@ -75,6 +75,8 @@ RowsFn pick_rows() {
         case Isa::Avx2: return pool_detail::rows_avx2;
         default: break;
     }
+#elif defined(__aarch64__)
+    if (is_neon(active_isa())) return pool_detail::rows_neon;
 #endif
     return rows_scalar;
 }
@@ -86,6 +88,8 @@ GlobalFn pick_global() {
         case Isa::Avx2: return pool_detail::global_avx2;
         default: break;
     }
+#elif defined(__aarch64__)
+    if (is_neon(active_isa())) return pool_detail::global_neon;
 #endif
     return global_scalar;
 }

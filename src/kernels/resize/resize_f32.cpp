@@ -37,6 +37,8 @@ resize_detail::RowFns row_fns() {
         case Isa::Avx2: return resize_detail::row_fns_avx2();
         default: break;
     }
+#elif defined(__aarch64__)
+    if (is_neon(active_isa())) return resize_detail::row_fns_neon();
 #endif
     return resize_detail::row_fns_portable();
 }
@@ -93,6 +95,11 @@ const char* resize2d_f32_kernel_name(bool linear) {
     switch (active_isa()) {
         case Isa::Avx512: return linear ? "resize_bilinear_f32_avx512" : "resize_nearest_f32_avx512";
         case Isa::Avx2: return linear ? "resize_bilinear_f32_avx2" : "resize_nearest_f32_avx2";
+#if defined(__aarch64__)
+        case Isa::Neon:
+        case Isa::NeonDot:
+        case Isa::NeonI8mm: return linear ? "resize_bilinear_f32_neon" : "resize_nearest_f32_neon";
+#endif
         default: return linear ? "resize_bilinear_f32" : "resize_nearest_f32";
     }
 }

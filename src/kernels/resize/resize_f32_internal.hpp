@@ -19,5 +19,8 @@ RowFns row_fns_portable();
 RowFns row_fns_avx2();
 RowFns row_fns_avx512();
 #endif
+#if defined(__aarch64__)
+RowFns row_fns_neon();
+#endif
 
 }  // namespace edgecnn::resize_detail

@@ -65,6 +65,7 @@ int64_t winograd_f43_workspace_bytes(const WinogradParams& p, int threads) {
 
 void winograd_f43_nhwc(const WinogradParams& p, const float* x, const WinogradF43Weights& wt, float* y,
                        const float* residual, const ActivationParams& act, float* workspace, ThreadPool* pool) {
+#if defined(__x86_64__) || defined(_M_X64)
     switch (active_isa()) {
         case Isa::Avx512:
             winograd_detail::run_avx512(p, x, wt, y, residual, act, workspace, pool);
@@ -72,9 +73,13 @@ void winograd_f43_nhwc(const WinogradParams& p, const float* x, const WinogradF4
         case Isa::Avx2:
             winograd_detail::run_avx2(p, x, wt, y, residual, act, workspace, pool);
             return;
-        default:
-            winograd_detail::portable::run(p, x, wt, y, residual, act, workspace, pool);
+        default: break;
     }
+#endif
+    // Elsewhere the portable transforms: on ARM64 the compiler vectorizes their channel
+    // loops with NEON (the baseline ISA), and the 36 GEMMs run the NEON micro-kernel the
+    // weights were packed for.
+    winograd_detail::portable::run(p, x, wt, y, residual, act, workspace, pool);
 }
 
 }  // namespace edgecnn
