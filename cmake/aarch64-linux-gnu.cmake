@@ -15,6 +15,8 @@ set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 
 # Look for target libraries and packages only in the multiarch paths; programs (protoc) on the host.
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+# pkg-config (stb) must read the arm64 .pc files, not the host's.
+set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig)
 set(CMAKE_IGNORE_PATH /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/cmake)
 
 find_program(EDGECNN_QEMU_AARCH64 qemu-aarch64)

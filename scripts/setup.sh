@@ -18,7 +18,7 @@ TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata dataset-f
 # (Multi-Arch: same, so they sit beside the amd64 ones in /usr/lib/aarch64-linux-gnu).
 # libc6:arm64 is what qemu-aarch64 runs the tests on (see cmake/aarch64-linux-gnu.cmake).
 ARM_PKGS=(g++-aarch64-linux-gnu qemu-user libc6:arm64 libonnx-dev:arm64 libprotobuf-dev:arm64 zlib1g-dev:arm64
-          libgtest-dev:arm64 libgmock-dev:arm64)
+          libgtest-dev:arm64 libgmock-dev:arm64 libstb-dev:arm64 libjpeg62-turbo-dev:arm64)
 
 pkgs=("${BUILD_PKGS[@]}")
 arm=0
