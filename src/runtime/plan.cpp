@@ -18,11 +18,11 @@ namespace {
 Error node_error(const Node& node, const Error& e) { return e.with_prefix(node.label() + ": "); }
 
 // A kernel's own exception (std::invalid_argument for parameters it cannot take, bad_alloc)
-// still becomes an Error naming the node. "internal error" marks an engine bug (the op
-// should have refused the node first); the ONNX fuzz target reports it as a finding.
+// still becomes an Error naming the node. Kind Internal marks an engine bug (the op should
+// have refused the node first); the ONNX fuzz target reports it as a finding.
 Error internal_error(const Node& node, const std::exception& e) {
     if (dynamic_cast<const std::bad_alloc*>(&e)) return Error(ErrorKind::Limit, node.label() + ": out of memory");
-    return Error(ErrorKind::Invalid, node.label() + ": internal error: " + e.what());
+    return Error(ErrorKind::Internal, node.label() + ": internal error: " + e.what());
 }
 
 std::vector<Dim> static_dims(const Shape& s) {
