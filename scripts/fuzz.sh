@@ -41,6 +41,7 @@ fi
 artifacts=$B/artifacts/$target
 mkdir -p "$corpus" "$artifacts"
 seeds=(tests/fuzz/corpus/"$target")
+[[ -d tests/fuzz/regressions/$target ]] && seeds+=(tests/fuzz/regressions/"$target")
 if [[ $target == onnx && "${FUZZ_CORPUS_ONLY:-0}" != 1 && -d /usr/share/libonnx-testdata/data/node ]]; then
   # Node-test models as extra seeds (only the model files, copied once under short names).
   if [[ ! -d $B/seeds-node ]]; then

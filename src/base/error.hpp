@@ -11,6 +11,8 @@ enum class ErrorKind {
     Unsupported,  // valid ONNX, but an op, attribute or dtype the engine does not implement
     Io,           // a file could not be read or written
     Limit,        // a configured limit (memory, depth, size) was exceeded
+    Internal,     // an engine bug caught at a boundary (a kernel's own exception): reported
+                  // like any error, but tests and fuzz targets count it as a failure
 };
 
 class Error : public std::runtime_error {

@@ -111,6 +111,11 @@ public:
             require_dtype(in[0].dtype, {DType::F32}, "input X");
         const Shape y = window_.resolve(in[0].shape, params_);
         if (out.size() > 2) fail("MaxPool has at most two outputs");
+        // Windows over an empty spatial extent (padding only) have no value to pool.
+        for (size_t i = 2; i < in[0].shape.size(); ++i)
+            if (in[0].shape[i] == 0 && shape_numel(y) > 0)
+                fail_unsupported("pooling an input with an empty spatial dimension " + shape_str(in[0].shape) +
+                                 " is not supported");
         out[0].dtype = in[0].dtype;
         out[0].shape = y;
         if (out.size() > 1 && out[1].present) {
@@ -158,6 +163,10 @@ public:
         if (x.size() < 2) fail("input X must have rank >= 2 (N, C, spatial...), got " + shape_str(x));
         Shape y = x;
         for (size_t i = 2; i < y.size(); ++i) y[i] = 1;
+        for (size_t i = 2; i < x.size(); ++i)
+            if (x[i] == 0 && x[0] * x[1] > 0)
+                fail_unsupported("global pooling of an input with an empty spatial dimension " + shape_str(x) +
+                                 " is not supported");
         out[0].dtype = DType::F32;
         out[0].shape = y;
         return true;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <new>
 
 #include "base/error.hpp"
 #include "passes/layout_nhwc.hpp"
@@ -15,6 +16,14 @@ namespace edgecnn {
 namespace {
 
 Error node_error(const Node& node, const Error& e) { return e.with_prefix(node.label() + ": "); }
+
+// A kernel's own exception (std::invalid_argument for parameters it cannot take, bad_alloc)
+// still becomes an Error naming the node. Kind Internal marks an engine bug (the op should
+// have refused the node first); the ONNX fuzz target reports it as a finding.
+Error internal_error(const Node& node, const std::exception& e) {
+    if (dynamic_cast<const std::bad_alloc*>(&e)) return Error(ErrorKind::Limit, node.label() + ": out of memory");
+    return Error(ErrorKind::Internal, node.label() + ": internal error: " + e.what());
+}
 
 std::vector<Dim> static_dims(const Shape& s) {
     std::vector<Dim> dims(s.size());
@@ -148,6 +157,8 @@ std::shared_ptr<Graph> specialize_graph(const Graph& g, const std::vector<Shape>
             }
         } catch (const Error& e) {
             throw node_error(node, e);
+        } catch (const std::exception& e) {
+            throw internal_error(node, e);
         }
         if (reads_shape_only) folded[size_t(node.inputs[0])].reset();
         for (size_t o = 0; o < node.outputs.size(); ++o) {
@@ -259,6 +270,8 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
             workspace = std::max(workspace, plan->kernels_[n]->workspace_bytes());
         } catch (const Error& e) {
             throw node_error(node, e);
+        } catch (const std::exception& e) {
+            throw internal_error(node, e);
         }
     }
     // Arena: every value a node writes, except graph outputs (handed to the caller).
@@ -330,6 +343,8 @@ std::vector<Tensor> Plan::execute(const std::vector<Tensor>& inputs, const NodeO
             }
         } catch (const Error& e) {
             throw node_error(node, e);
+        } catch (const std::exception& e) {
+            throw internal_error(node, e);
         }
         if (on_node) {
             std::vector<std::pair<std::string, const Tensor*>> outs;

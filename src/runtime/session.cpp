@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <new>
 #include <map>
 
 #include "base/cpu_topology.hpp"
@@ -13,6 +14,14 @@ namespace edgecnn {
 namespace {
 
 Error node_error(const Node& node, const Error& e) { return e.with_prefix(node.label() + ": "); }
+
+// A kernel's own exception (std::invalid_argument for parameters it cannot take, bad_alloc)
+// still becomes an Error naming the node. Kind Internal marks an engine bug (the op should
+// have refused the node first); the ONNX fuzz target reports it as a finding.
+Error internal_error(const Node& node, const std::exception& e) {
+    if (dynamic_cast<const std::bad_alloc*>(&e)) return Error(ErrorKind::Limit, node.label() + ": out of memory");
+    return Error(ErrorKind::Internal, node.label() + ": internal error: " + e.what());
+}
 
 }  // namespace
 
@@ -43,6 +52,8 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
                 problems.push_back(node.label() + ": attribute '" + a + "' is not supported");
         } catch (const Error& e) {
             problems.push_back(node.label() + ": " + e.what());
+        } catch (const std::exception& e) {
+            throw internal_error(node, e).with_prefix(source_prefix());
         }
     }
     if (!problems.empty()) {
@@ -253,6 +264,8 @@ NamedTensors Session::run_interpreted(std::vector<Tensor>& values, const std::ve
             interp_kernels_[n]->run(in_t, out_t);
         } catch (const Error& e) {
             throw node_error(node, e);
+        } catch (const std::exception& e) {
+            throw internal_error(node, e);
         }
         if (options_.on_node_output) {
             std::vector<std::pair<std::string, const Tensor*>> outs;

@@ -390,3 +390,39 @@ TEST(Limits, CliHonoursTheTensorLimitFromTheEnvironment) {
     EXPECT_EQ(bad.exit_code, 0) << bad.output;
     EXPECT_NE(bad.output.find("ignoring EDGECNN_MAX_TENSOR_BYTES='lots'"), std::string::npos) << bad.output;
 }
+
+// Empty tensors (a zero dim) are valid ONNX: pools over no channels give empty outputs at
+// both optimization levels (the NHWC kernel used to throw std::invalid_argument: a fuzz
+// finding, tests/fuzz/regressions/onnx/maxpool_zero_channels.onnx); pooling windows that
+// cover only padding are refused by name.
+TEST(Limits, EmptyTensorsRunOrGiveClearErrors) {
+    auto pool_model = [](const std::string& op, std::vector<int64_t> x_dims) {
+        auto m = base_model(x_dims);
+        auto* n = add_node(m, op, "pool0", {"X"}, {"Y"});
+        if (op == "MaxPool") {
+            auto* a = n->add_attribute();
+            a->set_name("kernel_shape");
+            a->set_type(onnx::AttributeProto::INTS);
+            a->add_ints(2);
+            a->add_ints(2);
+        }
+        return m;
+    };
+    {
+        std::string b = bytes_of(pool_model("MaxPool", {1, 0, 4, 4}));
+        auto g = import_onnx_bytes(b.data(), b.size(), "m.onnx");
+        for (int level : {0, 1}) {
+            SessionOptions o;
+            o.optimization_level = level;
+            auto out = Session(g, o).run({{"X", Tensor(DType::F32, {1, 0, 4, 4})}});
+            EXPECT_EQ(out[0].second.shape(), (Shape{1, 0, 3, 3})) << "level " << level;
+        }
+    }
+    std::string what;
+    EXPECT_EQ(int(run_error_kind(pool_model("GlobalAveragePool", {1, 2, 0, 4}), {{"X", Tensor(DType::F32, {1, 2, 0, 4})}},
+                                 &what)),
+              int(ErrorKind::Unsupported))
+        << what;
+    EXPECT_NE(what.find("pool0"), std::string::npos) << what;
+    EXPECT_NE(what.find("empty spatial dimension"), std::string::npos) << what;
+}

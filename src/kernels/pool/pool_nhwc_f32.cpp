@@ -95,6 +95,9 @@ GlobalFn pick_global() {
 }
 
 void run_pool(const PoolNhwcParams& p, Kind kind, const float* x, float* y, ThreadPool* pool) {
+    // An empty output (no images, no channels: valid ONNX) has nothing to compute.
+    if (p.n >= 0 && p.c >= 0 && p.out_h >= 0 && p.out_w >= 0 && (p.n == 0 || p.c == 0 || p.out_h == 0 || p.out_w == 0))
+        return;
     if (p.n < 0 || p.h <= 0 || p.w <= 0 || p.c <= 0 || p.kh <= 0 || p.kw <= 0 || p.stride_h <= 0 ||
         p.stride_w <= 0 || p.dil_h <= 0 || p.dil_w <= 0 || p.pad_t < 0 || p.pad_l < 0 || p.pad_b < 0 ||
         p.pad_r < 0 || p.out_h < 0 || p.out_w < 0)
@@ -122,6 +125,7 @@ void run_pool(const PoolNhwcParams& p, Kind kind, const float* x, float* y, Thre
 }
 
 void run_global(bool max, int64_t n, int64_t hw, int64_t c, const float* x, float* y, ThreadPool* pool) {
+    if (n >= 0 && c >= 0 && (n == 0 || c == 0)) return;  // empty output
     if (n < 0 || hw <= 0 || c <= 0) throw std::invalid_argument("global_pool_f32_nhwc: invalid shape");
     const GlobalFn fn = pick_global();
     const int threads = pool ? pool->size() : 1;
