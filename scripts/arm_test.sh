@@ -6,10 +6,10 @@
 #
 #   scripts/arm_test.sh          the whole test suite, on a `-cpu max` core (NEON, dot
 #                                product, i8mm, FP16: every ARM kernel level)
-#   scripts/arm_test.sh --ci     the CI subset: every kernel-vs-reference test on `-cpu max`
-#                                and again on `-cpu cortex-a53` (ARMv8.0: no dot product, no
-#                                i8mm, so the fallbacks), plus the small-model checks
-#                                (Fashion-MNIST, BlazeFace fixtures)
+#   scripts/arm_test.sh --ci     the CI subset: every kernel-vs-reference test and the
+#                                small-model checks (Fashion-MNIST, BlazeFace fixtures) on
+#                                `-cpu max` and again on `-cpu cortex-a53` (ARMv8.0: no dot
+#                                product, no i8mm, so the fallbacks)
 #   scripts/arm_test.sh --build  only the cross build
 #
 # Environment: BUILD_DIR (default build-arm), JOBS (default nproc), CTEST_ARGS (extra ctest
@@ -29,9 +29,10 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-g
 cmake --build "$BUILD_DIR" -j"$JOBS"
 [[ "$mode" == "--build" ]] && exit 0
 
-# Kernel-vs-reference suites (each runs its body on every ISA level the emulated CPU has)
-# and the whole-model checks on committed fixtures.
-KERNEL_TESTS='^(CpuFeatures|GemmF32|DwConvF32|EltwiseF32|PoolNhwcF32|ResizeFast|ConvTransposeFast|FastPath)\.'
+# Kernel-vs-reference suites (each runs its body on every ISA level the emulated CPU has),
+# the dispatch levels, the thread pool and big-core affinity, and the whole-model checks on
+# committed fixtures.
+KERNEL_TESTS='^(CpuFeatures|CpuTopology|ThreadPool|GemmF32|DwConvF32|EltwiseF32|PoolNhwcF32|ResizeFast|ConvTransposeFast|FastPath)\.'
 MODEL_TESTS='^check_(fashion_mnist|blazeface_front)_fixture'
 
 run() {  # run CPU CTEST_ARGS...
@@ -44,7 +45,7 @@ run() {  # run CPU CTEST_ARGS...
 case "$mode" in
   --ci)
     run max -R "$KERNEL_TESTS|$MODEL_TESTS"
-    run cortex-a53 -R "$KERNEL_TESTS"
+    run cortex-a53 -R "$KERNEL_TESTS|$MODEL_TESTS"
     ;;
   all) run max ;;
   *) echo "usage: $0 [--ci|--build]" >&2; exit 2 ;;

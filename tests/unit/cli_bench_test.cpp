@@ -99,6 +99,14 @@ TEST(CliBench, ThreadsAndInputShape) {
     EXPECT_NE(lines[0].find("[3,1,28,28]"), std::string::npos) << lines[0];
 }
 
+// --big-cores: names the cores it pins to (on stderr) and still benchmarks.
+TEST(CliBench, BigCoresOption) {
+    auto r = run_cli("bench " + kFashion + " --runs 2 --warmup 0 --threads 2 --big-cores --json");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("big cores: "), std::string::npos) << r.output;
+    EXPECT_GT(json_number(r.output.substr(r.output.find('{')), "median_ms"), 0);
+}
+
 TEST(CliBench, ReferenceInterpreterOnRequest) {
     auto r = run_cli("bench " + kFashion + " --runs 2 --warmup 1 --opt-level 0 --json");
     ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -1,9 +1,13 @@
 // ARM64 NEON instantiation of the FP32 GEMM (gemm_f32_kernel.inl): 6 x 16 register tiles.
-// Blocking for NEON's 32 q registers: 6 rows x 4 vectors of 4 columns = 24 accumulators,
-// plus the 4 B vectors of the current k and one broadcast A value = 29 live registers, so
-// the whole tile stays in registers (no spills) and each k step issues 24 independent FMAs
-// (enough to cover a 4-cycle FMA latency on two pipes) for 4 vector loads and 6 ld1r
-// broadcasts. The narrow last panel (8 columns) keeps 6 x 2 vectors.
+// Blocking for NEON's 32 q registers: 6 rows x 4 vectors of 4 columns = 24 accumulators
+// plus the 4 B vectors of the current k; each k step issues 24 independent FMAs (enough
+// to cover a 4-cycle FMA latency on two pipes) for 2 ldp of B and 6 scalar A loads, which
+// GCC turns into by-element FMAs (fmla v.4s, v.4s, v.s[0]). The 6 A scalars take 6 more
+// registers (34 > 32), so GCC 12 keeps 22 accumulators in registers and spills 2 (one
+// ldr pair + one stp per k step, measured with objdump); 5 x 16 spills more with GCC 12,
+// not less. A hand-allocated kernel (A packed k-major, 4 k per q register, by-lane FMAs)
+// would remove that: future work, to be measured on a board. The narrow last panel
+// (8 columns) is 6 x 2 vectors.
 #include <arm_neon.h>
 
 #include "kernels/gemm/gemm_f32_kernel.inl"
