@@ -12,6 +12,10 @@
 //   QConvNhwc(X u8 [N,H,W,C], W i8 [OC,C/g,kh,kw], B i32 [OC]?) → u8 [N,OH,OW,OC];
 //       strides, pads (4), dilations, group. Depthwise → dwconv_u8s8; 1x1 stride 1 → one
 //       int8 GEMM on X in place; otherwise im2col (padding = x's zero point) + int8 GEMM.
+//       Optional input 3, R u8 of the output's shape: a fused residual QAdd(conv output, R)
+//       (fuse_qconv_residual in passes/fuse_qdq.cpp) with attributes add_a_scale,
+//       add_a_zero_point (the conv output's side), add_b_* (R's), add_y_*, add_lo/add_hi;
+//       done in the GEMM's epilogue, bit-identical to the separate QAdd. Not depthwise.
 //   QGemm(X u8 [M,K], W i8 [N,K], B i32 [N]?) → u8 [M,N].
 //   QMaxPoolNhwc(X u8 [N,H,W,C]) → u8; kernel_shape, strides, pads (4), output_size.
 //   QAdd(A u8, B u8) → u8, same shapes, any layout (the layout pass moves transposes
@@ -227,10 +231,24 @@ public:
         b_ = a.constant_input(2);
         if (!w_ || w_->dtype() != DType::I8 || w_->rank() != 4) fail("QConvNhwc needs constant 4-D int8 weights");
         if (a.has_input(2) && (!b_ || b_->dtype() != DType::I32)) fail("QConvNhwc needs a constant int32 bias");
+        residual_ = a.has_input(3);
+        if (residual_) {
+            const float sa = a.get_float("add_a_scale"), sb = a.get_float("add_b_scale"), sy = a.get_float("add_y_scale");
+            if (!(sa > 0) || !(sb > 0) || !(sy > 0)) fail("residual add scales must be positive");
+            add_.a_mult = sa / sy, add_.b_mult = sb / sy;  // as QAdd computes them
+            add_.a_zero = int32_t(a.get_int("add_a_zero_point"));
+            add_.b_zero = int32_t(a.get_int("add_b_zero_point"));
+            add_.y_zero = int32_t(a.get_int("add_y_zero_point"));
+            add_.lo = int32_t(a.get_int("add_lo", 0));
+            add_.hi = int32_t(a.get_int("add_hi", 255));
+            for (int32_t z : {add_.a_zero, add_.b_zero, add_.y_zero, add_.lo, add_.hi})
+                if (z < 0 || z > 255) fail("uint8 zero points and clamp must lie in 0..255");
+        }
     }
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
         const Shape& x = in[0].shape;
         if (x.size() != 4 || in[0].dtype != DType::U8) fail("QConvNhwc input must be 4-D uint8");
+        if (residual_ && (in.size() < 4 || in[3].dtype != DType::U8)) fail("QConvNhwc residual must be uint8");
         s_.n = x[0], s_.h = x[1], s_.w = x[2], s_.c = x[3];
         s_.out_c = w_->dim(0), s_.kh = w_->dim(2), s_.kw = w_->dim(3);
         if (s_.group <= 0 || s_.c % s_.group || s_.out_c % s_.group || w_->dim(1) != s_.c / s_.group)
@@ -239,7 +257,10 @@ public:
         if (s_.out_h() <= 0 || s_.out_w() <= 0) fail("output would be empty");
         out[0].dtype = DType::U8;
         out[0].shape = {s_.n, s_.out_h(), s_.out_w(), s_.out_c};
+        if (residual_ && in[3].shape != out[0].shape)
+            fail("QConvNhwc residual " + shape_str(in[3].shape) + " differs from the output " + shape_str(out[0].shape));
         prepare();
+        if (residual_ && depthwise_) fail_unsupported("QConvNhwc: no fused residual for depthwise convolutions");
         return true;
     }
     int64_t packed_bytes() const override {
@@ -262,8 +283,15 @@ public:
             return;
         }
         const int64_t m = s_.n * s_.out_h() * s_.out_w();
+        const uint8_t* r = residual_ ? in[3]->data<uint8_t>() : nullptr;
+        auto epilogue = [&](int64_t c0, int64_t row0) {
+            QGemmEpilogue ep = q_.epilogue(bias_ptr(c0));
+            ep.mult = q_.mult.data() + c0;
+            if (r) ep.residual = r + row0 * s_.out_c + c0, ep.add = add_;
+            return ep;
+        };
         if (pointwise_) {
-            qgemm_u8s8(m, x, s_.c, packed_[0], y, s_.out_c, q_.epilogue(bias_ptr(0)), pool_);
+            qgemm_u8s8(m, x, s_.c, packed_[0], y, s_.out_c, epilogue(0, 0), pool_);
             return;
         }
         const int64_t cg = s_.c / s_.group, og = s_.out_c / s_.group, k = s_.kh * s_.kw * cg;
@@ -271,9 +299,8 @@ public:
             for (int64_t m0 = 0; m0 < m; m0 += chunk_rows_) {
                 const int64_t mc = std::min(chunk_rows_, m - m0);
                 im2col(x, g * cg, cg, m0, mc, k);
-                QGemmEpilogue ep = q_.epilogue(bias_ptr(g * og));
-                ep.mult = q_.mult.data() + g * og;
-                qgemm_u8s8(mc, workspace_, k, packed_[size_t(g)], y + m0 * s_.out_c + g * og, s_.out_c, ep, pool_);
+                qgemm_u8s8(mc, workspace_, k, packed_[size_t(g)], y + m0 * s_.out_c + g * og, s_.out_c, epilogue(g * og, m0),
+                           pool_);
             }
     }
 
@@ -349,7 +376,8 @@ private:
     QLayerParams q_;
     const Tensor* w_ = nullptr;
     const Tensor* b_ = nullptr;
-    bool prepared_ = false, depthwise_ = false, pointwise_ = false;
+    bool prepared_ = false, depthwise_ = false, pointwise_ = false, residual_ = false;
+    QAddParams add_;
     PackedDwU8S8 dw_;
     std::vector<PackedQGemmB> packed_;
     int64_t chunk_rows_ = 0, workspace_bytes_ = 0;

@@ -42,7 +42,14 @@ void qgemm_block_portable(const QGemmJob& j, int64_t m0, int64_t m1, int64_t n0,
                 for (int col = 0; col < ncols; ++col) {
                     const int64_t n = p + col;
                     int32_t v = acc[r][col] - j.ep.a_zero * j.col_sums[n] + (j.ep.bias ? j.ep.bias[n] : 0);
-                    c[col] = requantize_u8(v, j.ep.mult[n], j.ep.c_zero, j.ep.lo, j.ep.hi);
+                    const uint8_t q = requantize_u8(v, j.ep.mult[n], j.ep.c_zero, j.ep.lo, j.ep.hi);
+                    if (!j.ep.residual) {
+                        c[col] = q;
+                        continue;
+                    }
+                    const QAddParams& ap = j.ep.add;
+                    const uint8_t rb = j.ep.residual[(m + r) * j.ldc + n];
+                    c[col] = qadd_u8(q, ap.a_mult, ap.a_zero, rb, ap.b_mult, ap.b_zero, ap.y_zero, ap.lo, ap.hi);
                 }
             }
         }

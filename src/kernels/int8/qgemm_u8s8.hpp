@@ -24,6 +24,7 @@
 #include <string>
 
 #include "base/cpu_features.hpp"
+#include "kernels/int8/qadd_u8.hpp"
 
 namespace edgecnn {
 
@@ -70,6 +71,12 @@ struct QGemmEpilogue {
     const float* mult = nullptr;    // [N]: a_scale * b_scale[n] / c_scale
     int32_t c_zero = 0;
     int32_t lo = 0, hi = 255;
+    // Fused residual add (an int8 Add of this output and R: qadd_u8 of requant.hpp on the
+    // requantized uint8 value, a = this output with a_zero = c_zero, b = R), so the sum
+    // costs no extra pass over memory. R has C's layout (element (m, n) at residual[m * ldc
+    // + n]). Null: none.
+    const uint8_t* residual = nullptr;
+    QAddParams add;
 };
 
 // C (row stride ldc) = requant(A (row stride lda) . B - a_zero * colsum + bias). A may be

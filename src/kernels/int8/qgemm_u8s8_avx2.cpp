@@ -29,6 +29,22 @@ inline void store8(const QGemmJob& j, __m256i acc, int64_t n, int count, uint8_t
     f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps(-kRequantLimit)), _mm256_set1_ps(kRequantLimit));
     __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(j.ep.c_zero));
     q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(j.ep.lo)), _mm256_set1_epi32(j.ep.hi));
+    if (const uint8_t* res = j.ep.residual) {
+        // The fused residual add (qadd_u8 of requant.hpp); R has C's layout.
+        const QAddParams& ap = j.ep.add;
+        const int64_t off = c - j.C;
+        alignas(16) uint8_t rb8[16] = {};
+        std::memcpy(rb8, res + off, size_t(count));
+        const __m256i rb = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(rb8)));
+        const __m256 fa = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, _mm256_set1_epi32(ap.a_zero))),
+                                        _mm256_set1_ps(ap.a_mult));
+        const __m256 fb = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(rb, _mm256_set1_epi32(ap.b_zero))),
+                                        _mm256_set1_ps(ap.b_mult));
+        f = _mm256_add_ps(fa, fb);
+        f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps(-kRequantLimit)), _mm256_set1_ps(kRequantLimit));
+        q = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(ap.y_zero));
+        q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(ap.lo)), _mm256_set1_epi32(ap.hi));
+    }
     const __m128i w16 = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
     const __m128i b8 = _mm_packus_epi16(w16, w16);
     if (count >= 8) {

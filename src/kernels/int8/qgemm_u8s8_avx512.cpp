@@ -64,6 +64,34 @@ inline void store16(const Cols16& c, __m512i acc, __m512i zero, __m512i lo, __m5
     _mm_mask_storeu_epi8(dst, c.m, _mm512_cvtepi32_epi8(q));
 }
 
+// The fused residual add (qadd_u8 of requant.hpp) on 16 requantized outputs q and the
+// residual bytes at r; returns the sum's uint8 values as int32.
+struct Add16 {
+    __m512 a_mult, b_mult;
+    __m512i a_zero, b_zero, y_zero, lo, hi;
+};
+inline Add16 add16(const QAddParams& p) {
+    return {_mm512_set1_ps(p.a_mult),      _mm512_set1_ps(p.b_mult),      _mm512_set1_epi32(p.a_zero),
+            _mm512_set1_epi32(p.b_zero),   _mm512_set1_epi32(p.y_zero),   _mm512_set1_epi32(p.lo),
+            _mm512_set1_epi32(p.hi)};
+}
+inline void store16_add(const Cols16& c, __m512i acc, __m512i zero, __m512i lo, __m512i hi, const Add16& ad,
+                        const uint8_t* r, uint8_t* dst) {
+    acc = _mm512_add_epi32(acc, c.bias);
+    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), c.mult);
+    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps(-kRequantLimit)), _mm512_set1_ps(kRequantLimit));
+    __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), zero);
+    q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+    const __m512i rb = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(c.m, r));
+    const __m512 fa = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, ad.a_zero)), ad.a_mult);
+    const __m512 fb = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(rb, ad.b_zero)), ad.b_mult);
+    f = _mm512_add_ps(fa, fb);
+    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps(-kRequantLimit)), _mm512_set1_ps(kRequantLimit));
+    q = _mm512_add_epi32(_mm512_cvtps_epi32(f), ad.y_zero);
+    q = _mm512_min_epi32(_mm512_max_epi32(q, ad.lo), ad.hi);
+    _mm_mask_storeu_epi8(dst, c.m, _mm512_cvtepi32_epi8(q));
+}
+
 template <int MR>
 void tile(const QGemmJob& j, int64_t m, int64_t p, int ncols) {
     __m512i acc[MR][2];
@@ -95,6 +123,16 @@ void tile(const QGemmJob& j, int64_t m, int64_t p, int ncols) {
     const Cols16 c0 = cols16(j, p, std::min(ncols, 16));
     const Cols16 c1 = cols16(j, p + 16, std::max(ncols - 16, 0));
     const __m512i zero = _mm512_set1_epi32(j.ep.c_zero), lo = _mm512_set1_epi32(j.ep.lo), hi = _mm512_set1_epi32(j.ep.hi);
+    if (j.ep.residual) {
+        const Add16 ad = add16(j.ep.add);
+        EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) {
+            uint8_t* c = j.C + (m + r) * j.ldc + p;
+            const uint8_t* res = j.ep.residual + (m + r) * j.ldc + p;
+            store16_add(c0, acc[r][0], zero, lo, hi, ad, res, c);
+            if (ncols > 16) store16_add(c1, acc[r][1], zero, lo, hi, ad, res + 16, c + 16);
+        }
+        return;
+    }
     EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) {
         uint8_t* c = j.C + (m + r) * j.ldc + p;
         store16(c0, acc[r][0], zero, lo, hi, c);
