@@ -121,6 +121,9 @@ TEST(QConvNhwc, EveryPathBitExactWithReferenceOnEveryIsa) {
         {1, 10, 10, 35, 35, 3, 3, 35, 2, 1, 1},  // depthwise stride 2
         {1, 6, 7, 144, 144, 3, 3, 144, 1, 1, 1},  // depthwise, 64-channel blocks + a tail of 16
         {1, 5, 5, 113, 113, 5, 5, 113, 2, 2, 1},  // depthwise 5x5, tail of 49
+        {1, 9, 8, 70, 70, 3, 3, 70, 1, 2, 2},     // depthwise dilated, tail of 6
+        {1, 8, 9, 24, 24, 7, 7, 24, 2, 3, 1},     // depthwise 7x7 (49 taps: 13 groups of 4)
+        {2, 4, 4, 3, 3, 1, 1, 3, 1, 0, 1},        // depthwise 1x1 (taps padded to 4)
         {1, 3, 3, 64, 130, 1, 1, 1, 2, 0, 1},   // 1x1 stride 2 (im2col)
     };
     for (Isa isa : isas()) {
