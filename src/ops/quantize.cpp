@@ -16,7 +16,9 @@
 //       (fuse_qconv_residual in passes/fuse_qdq.cpp) with attributes add_a_scale,
 //       add_a_zero_point (the conv output's side), add_b_* (R's), add_y_*, add_lo/add_hi;
 //       done in the GEMM's epilogue, bit-identical to the separate QAdd. Not depthwise.
-//   QGemm(X u8 [M,K], W i8 [N,K], B i32 [N]?) → u8 [M,N].
+//   QGemm(X u8 [M,K], W i8 [N,K], B i32 [N]?) → u8 [M,N]; with float_output=1 → f32
+//       [M,N] = float(acc) * x_scale * w_scale[n] (a last layer whose output is float: no
+//       Q after it; y_scale/y_zero_point and the clamp do not apply).
 //   QMaxPoolNhwc(X u8 [N,H,W,C]) → u8; kernel_shape, strides, pads (4), output_size.
 //   QAdd(A u8, B u8) → u8, same shapes, any layout (the layout pass moves transposes
 //       through it); a_scale, a_zero_point, b_scale, b_zero_point, y_*, act_lo/act_hi.
@@ -386,8 +388,9 @@ private:
 
 class QGemm final : public OpKernel {
 public:
-    explicit QGemm(const OpAttrs& a) : pool_(a.pool()) {
+    explicit QGemm(const OpAttrs& a) : pool_(a.pool()), float_output_(a.get_int("float_output", 0) != 0) {
         q_.read(a);
+        if (float_output_) q_.y_scale = 1.f;  // mult = x_scale * w_scale
         w_ = a.constant_input(1);
         b_ = a.constant_input(2);
         if (!w_ || w_->dtype() != DType::I8 || w_->rank() != 2) fail("QGemm needs constant 2-D int8 weights [N,K]");
@@ -398,7 +401,7 @@ public:
         if (x.size() != 2 || in[0].dtype != DType::U8) fail("QGemm input must be 2-D uint8");
         if (x[1] != w_->dim(1)) fail("input " + shape_str(x) + " does not match weights " + shape_str(w_->shape()));
         if (b_ && b_->numel() != w_->dim(0)) fail("bias size does not match the weights");
-        out[0].dtype = DType::U8;
+        out[0].dtype = float_output_ ? DType::F32 : DType::U8;
         out[0].shape = {x[0], w_->dim(0)};
         if (packed_.empty()) {
             q_.prepare(w_->dim(0));
@@ -410,12 +413,18 @@ public:
     std::string kernel_name() const override { return "qgemm_u8s8_" + qgemm_kernel_name(packed_.kernel()); }
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
         const int64_t m = in[0]->dim(0), k = in[0]->dim(1);
-        qgemm_u8s8(m, in[0]->data<uint8_t>(), k, packed_, out[0]->data<uint8_t>(), packed_.n(),
-                   q_.epilogue(b_ ? b_->data<int32_t>() : nullptr), pool_);
+        QGemmEpilogue ep = q_.epilogue(b_ ? b_->data<int32_t>() : nullptr);
+        if (float_output_) {
+            ep.c_f32 = out[0]->data<float>();
+            qgemm_u8s8(m, in[0]->data<uint8_t>(), k, packed_, nullptr, packed_.n(), ep, pool_);
+            return;
+        }
+        qgemm_u8s8(m, in[0]->data<uint8_t>(), k, packed_, out[0]->data<uint8_t>(), packed_.n(), ep, pool_);
     }
 
 private:
     ThreadPool* pool_;
+    bool float_output_;
     QLayerParams q_;
     const Tensor* w_ = nullptr;
     const Tensor* b_ = nullptr;

@@ -393,9 +393,13 @@ int fuse_qdq(Graph& g) {
             continue;
         }
         auto tail = quantized_tail(g, uses, n.outputs[0]);
-        if (!tail) continue;
+        // A Gemm with no Q after it (the classifier, whose float output leaves the model)
+        // still runs int8, with a float epilogue (QGemm float_output).
+        const bool float_out = !tail && gemm && g.value(n.outputs[0]).dtype == DType::F32;
+        if (!tail && !float_out) continue;
         bool skip = false;
-        for (size_t t : tail->nodes) skip = skip || dead[t];
+        if (tail)
+            for (size_t t : tail->nodes) skip = skip || dead[t];
         if (skip) continue;
         if (add) {
             auto b = n.inputs.size() == 2 ? dq_activation(g, n.inputs[1]) : std::nullopt;
@@ -479,13 +483,20 @@ int fuse_qdq(Graph& g) {
             q.name = n.name + "/int8";
             q.domain = "edgecnn";
             q.op_type = "QGemm";
-            set_q_attrs(q, *x, tail->y, w->scales, tail->lo, tail->hi);
+            if (float_out) {
+                QParam unit;  // y parameters unused by a float output
+                set_q_attrs(q, *x, unit, w->scales, 0, 255);
+                q.attrs["float_output"] = make_attr_int(1);
+            } else {
+                set_q_attrs(q, *x, tail->y, w->scales, tail->lo, tail->hi);
+            }
             q.inputs = {x->q, add_constant(g, n.name + "/w_int8", wnk), add_constant(g, n.name + "/b_int32", *bq)};
-            q.outputs = {tail->y.q};
+            q.outputs = {float_out ? n.outputs[0] : tail->y.q};
             added.push_back(std::move(q));
         }
         dead[i] = true;
-        for (size_t t : tail->nodes) dead[t] = true;
+        if (tail)
+            for (size_t t : tail->nodes) dead[t] = true;
         ++fused;
     }
     if (!fused) return 0;

@@ -235,14 +235,14 @@ TEST(QuantizeInt8, QdqModelRunsInt8AndMatchesTheReferenceInterpreter) {
         }
     }
     // The int8 plan: QConvNhwc for the three convs, QGemm for fc1, int8 max pool and add; fc2's
-    // output is the float graph output, so fc2 runs in float on the dequantized input.
+    // output is the float graph output: a QGemm with a float epilogue (float_output).
     EXPECT_EQ(count_plan_ops(fast, "QConvNhwc"), 3);
-    EXPECT_EQ(count_plan_ops(fast, "QGemm"), 1);
+    EXPECT_EQ(count_plan_ops(fast, "QGemm"), 2);
     EXPECT_EQ(count_plan_ops(fast, "QMaxPoolNhwc"), 1);
     EXPECT_EQ(count_plan_ops(fast, "QAdd"), 1);
     // uint8 between layers: the only transposes left are at the model's input and before
     // Flatten (NCHW order); no float conversion between the convs.
-    EXPECT_EQ(count_plan_ops(fast, "DequantizeLinear"), 1);  // fc2's float input
+    EXPECT_EQ(count_plan_ops(fast, "DequantizeLinear"), 0);  // none: fc2 outputs float itself
     EXPECT_EQ(count_plan_ops(fast, "QuantizeLinear"), 1);    // the model's input
     // Op by op in float vs fused int8: they differ only where float accumulation rounds
     // differently next to a rounding boundary (one step of some tensor).

@@ -38,6 +38,14 @@ void qgemm_block_portable(const QGemmJob& j, int64_t m0, int64_t m1, int64_t n0,
                 }
             }
             for (int r = 0; r < mr; ++r) {
+                if (float* cf = j.ep.c_f32) {
+                    for (int col = 0; col < ncols; ++col) {
+                        const int64_t n = p + col;
+                        const int32_t v = acc[r][col] - j.ep.a_zero * j.col_sums[n] + (j.ep.bias ? j.ep.bias[n] : 0);
+                        cf[(m + r) * j.ldc + n] = float(v) * j.ep.mult[n];
+                    }
+                    continue;
+                }
                 uint8_t* c = j.C + (m + r) * j.ldc + p;
                 for (int col = 0; col < ncols; ++col) {
                     const int64_t n = p + col;

@@ -77,10 +77,13 @@ struct QGemmEpilogue {
     // + n]). Null: none.
     const uint8_t* residual = nullptr;
     QAddParams add;
+    // Float output instead (a last layer whose result leaves int8): C is not written;
+    // c_f32[m * ldc + n] = float(acc) * mult[n] (mult = a_scale * b_scale[n]), no clamp.
+    float* c_f32 = nullptr;
 };
 
 // C (row stride ldc) = requant(A (row stride lda) . B - a_zero * colsum + bias). A may be
-// read up to K bytes per row only. Splits into tasks on `pool` (nullptr: the caller only).
+// read up to K bytes per row only. C may be null when ep.c_f32 is set. Splits into tasks on `pool` (nullptr: the caller only).
 void qgemm_u8s8(int64_t M, const uint8_t* A, int64_t lda, const PackedQGemmB& B, uint8_t* C, int64_t ldc,
                 const QGemmEpilogue& ep, ThreadPool* pool);
 

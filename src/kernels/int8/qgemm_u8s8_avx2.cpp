@@ -56,6 +56,27 @@ inline void store8(const QGemmJob& j, __m256i acc, int64_t n, int count, uint8_t
     }
 }
 
+// Float output (QGemmEpilogue::c_f32): float(acc - a_zero * colsum + bias) * mult.
+inline void store8_f32(const QGemmJob& j, __m256i acc, int64_t n, int count, float* c) {
+    const __m256i cs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(j.col_sums + n));
+    acc = _mm256_sub_epi32(acc, _mm256_mullo_epi32(cs, _mm256_set1_epi32(j.ep.a_zero)));
+    alignas(32) int32_t bias[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    alignas(32) float mult[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < count; ++i) {
+        if (j.ep.bias) bias[i] = j.ep.bias[n + i];
+        mult[i] = j.ep.mult[n + i];
+    }
+    acc = _mm256_add_epi32(acc, _mm256_load_si256(reinterpret_cast<const __m256i*>(bias)));
+    const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_load_ps(mult));
+    if (count >= 8) {
+        _mm256_storeu_ps(c, f);
+    } else {
+        alignas(32) float tmp[8];
+        _mm256_store_ps(tmp, f);
+        std::memcpy(c, tmp, size_t(count) * sizeof(float));
+    }
+}
+
 inline int32_t pair(const uint8_t* a, int64_t k, int64_t K) {
     const int32_t lo = a[k];
     const int32_t hi = k + 1 < K ? a[k + 1] : 0;
@@ -79,6 +100,12 @@ void tile(const QGemmJob& j, int64_t m, int64_t p, int ncols) {
         }
     }
     for (int r = 0; r < MR; ++r) {
+        if (float* cf = j.ep.c_f32) {
+            float* c = cf + (m + r) * j.ldc + p;
+            store8_f32(j, acc[r][0], p, std::min(ncols, 8), c);
+            if (ncols > 8) store8_f32(j, acc[r][1], p + 8, ncols - 8, c + 8);
+            continue;
+        }
         uint8_t* c = j.C + (m + r) * j.ldc + p;
         store8(j, acc[r][0], p, std::min(ncols, 8), c);
         if (ncols > 8) store8(j, acc[r][1], p + 8, ncols - 8, c + 8);

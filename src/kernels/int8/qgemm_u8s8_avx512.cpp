@@ -123,6 +123,16 @@ void tile(const QGemmJob& j, int64_t m, int64_t p, int ncols) {
     const Cols16 c0 = cols16(j, p, std::min(ncols, 16));
     const Cols16 c1 = cols16(j, p + 16, std::max(ncols - 16, 0));
     const __m512i zero = _mm512_set1_epi32(j.ep.c_zero), lo = _mm512_set1_epi32(j.ep.lo), hi = _mm512_set1_epi32(j.ep.hi);
+    if (float* cf = j.ep.c_f32) {
+        EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) {
+            float* c = cf + (m + r) * j.ldc + p;
+            _mm512_mask_storeu_ps(c, c0.m, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc[r][0], c0.bias)), c0.mult));
+            if (ncols > 16)
+                _mm512_mask_storeu_ps(c + 16, c1.m,
+                                      _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc[r][1], c1.bias)), c1.mult));
+        }
+        return;
+    }
     if (j.ep.residual) {
         const Add16 ad = add16(j.ep.add);
         EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) {
