@@ -124,7 +124,10 @@ TEST(QConvNhwc, EveryPathBitExactWithReferenceOnEveryIsa) {
         {1, 9, 8, 70, 70, 3, 3, 70, 1, 2, 2},     // depthwise dilated, tail of 6
         {1, 8, 9, 24, 24, 7, 7, 24, 2, 3, 1},     // depthwise 7x7 (49 taps: 13 groups of 4)
         {2, 4, 4, 3, 3, 1, 1, 3, 1, 0, 1},        // depthwise 1x1 (taps padded to 4)
-        {1, 3, 3, 64, 130, 1, 1, 1, 2, 0, 1},   // 1x1 stride 2 (im2col)
+        {1, 3, 3, 64, 130, 1, 1, 1, 2, 0, 1},   // 1x1 stride 2 (im2col; indirect with VNNI)
+        {2, 7, 6, 12, 45, 3, 3, 1, 1, 1, 1},    // 3x3, C a multiple of 4: indirect with VNNI
+        {1, 9, 10, 20, 33, 5, 3, 1, 2, 2, 1},   // indirect, stride 2, pads wider than needed
+        {1, 9, 9, 8, 17, 3, 3, 1, 1, 2, 3},     // indirect, dilated
     };
     for (Isa isa : isas()) {
         IsaGuard guard(isa);

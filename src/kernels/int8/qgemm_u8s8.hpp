@@ -87,4 +87,12 @@ struct QGemmEpilogue {
 void qgemm_u8s8(int64_t M, const uint8_t* A, int64_t lda, const PackedQGemmB& B, uint8_t* C, int64_t ldc,
                 const QGemmEpilogue& ep, ThreadPool* pool);
 
+// The same with an indirect A, for convolutions without an im2col copy: row m of A is the
+// concatenation of `taps` pieces of K / taps bytes, piece t read at ind[m * taps + t] (an
+// input pixel's channels, or a row of zero points for padding). K / taps must be a multiple
+// of 4, and B packed for the AVX-512 VNNI kernel (qgemm_indirect_supported).
+bool qgemm_indirect_supported(const PackedQGemmB& B, int64_t taps);
+void qgemm_u8s8_indirect(int64_t M, const uint8_t* const* ind, int64_t taps, const PackedQGemmB& B, uint8_t* C, int64_t ldc,
+                         const QGemmEpilogue& ep, ThreadPool* pool);
+
 }  // namespace edgecnn

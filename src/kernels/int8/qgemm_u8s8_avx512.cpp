@@ -93,11 +93,35 @@ inline void store16_add(const Cols16& c, __m512i acc, __m512i zero, __m512i lo, 
 }
 
 template <int MR>
+[[gnu::always_inline]] inline void epilogue(const QGemmJob& j, __m512i (&acc)[MR][2], int64_t m, int64_t p, int ncols);
+
+template <int MR>
 void tile(const QGemmJob& j, int64_t m, int64_t p, int ncols) {
     __m512i acc[MR][2];
     EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
     const int8_t* panel = j.B + p * j.kp;
     const uint8_t* ar[MR];
+    if (j.ind) {
+        // Indirect A: tap by tap, each row's piece read where the table points.
+        const int64_t piece_groups = j.K / j.taps / 4;
+        for (int64_t t = 0; t < j.taps; ++t) {
+            EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) ar[r] = j.ind[(m + r) * j.taps + t];
+            const int8_t* pt = panel + t * piece_groups * NR * 4;
+            for (int64_t g = 0; g < piece_groups; ++g) {
+                const __m512i b0 = _mm512_load_si512(pt + g * NR * 4);
+                const __m512i b1 = _mm512_load_si512(pt + g * NR * 4 + 64);
+                EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) {
+                    int32_t a4;
+                    std::memcpy(&a4, ar[r] + g * 4, 4);
+                    const __m512i av = _mm512_set1_epi32(a4);
+                    acc[r][0] = dpbusd(acc[r][0], av, b0);
+                    acc[r][1] = dpbusd(acc[r][1], av, b1);
+                }
+            }
+        }
+        epilogue<MR>(j, acc, m, p, ncols);
+        return;
+    }
     EDGECNN_QGEMM_UNROLL for (int r = 0; r < MR; ++r) ar[r] = j.A + (m + r) * j.lda;
     const int64_t full = j.K / 4;
     for (int64_t g = 0; g < full; ++g) {
@@ -120,6 +144,11 @@ void tile(const QGemmJob& j, int64_t m, int64_t p, int ncols) {
             acc[r][1] = dpbusd(acc[r][1], av, b1);
         }
     }
+    epilogue<MR>(j, acc, m, p, ncols);
+}
+
+template <int MR>
+[[gnu::always_inline]] inline void epilogue(const QGemmJob& j, __m512i (&acc)[MR][2], int64_t m, int64_t p, int ncols) {
     const Cols16 c0 = cols16(j, p, std::min(ncols, 16));
     const Cols16 c1 = cols16(j, p + 16, std::max(ncols - 16, 0));
     const __m512i zero = _mm512_set1_epi32(j.ep.c_zero), lo = _mm512_set1_epi32(j.ep.lo), hi = _mm512_set1_epi32(j.ep.hi);
