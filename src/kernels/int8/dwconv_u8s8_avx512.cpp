@@ -67,11 +67,12 @@ inline __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
 #endif
 }
 
-inline __m512i requant16(__m512i acc, const float* mult, __m512i zero, __m512i lo, __m512i hi) {
+// requant.hpp's clamps as one float clamp to [lo - zero, hi - zero] before rounding
+// (integer bounds: round(clamp(f)) = clamp(round(f)), see qgemm_u8s8_avx512.cpp).
+inline __m512i requant16(__m512i acc, const float* mult, __m512i zero, __m512 lo, __m512 hi) {
     __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(mult));
-    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps(-kRequantLimit)), _mm512_set1_ps(kRequantLimit));
-    const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), zero);
-    return _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+    f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+    return _mm512_add_epi32(_mm512_cvtps_epi32(f), zero);
 }
 
 }  // namespace
@@ -87,7 +88,8 @@ void dw_row_avx512vnni(const DwJob& j, int64_t b, int64_t oy, int32_t* /*acc*/) 
     const int64_t C = s.c, ow = s.out_w(), taps = s.kh * s.kw, groups = (taps + 3) / 4, blocks = (C + 63) / 64;
     const uint8_t* ptr[kDwVnniMaxTaps];
     for (int64_t t = taps; t < groups * 4; ++t) ptr[t] = j.pad_row;  // weights 0 there
-    const __m512i zero = _mm512_set1_epi32(j.rq.zero), lo = _mm512_set1_epi32(j.rq.lo), hi = _mm512_set1_epi32(j.rq.hi);
+    const __m512i zero = _mm512_set1_epi32(j.rq.zero);
+    const __m512 lo = _mm512_set1_ps(float(j.rq.lo - j.rq.zero)), hi = _mm512_set1_ps(float(j.rq.hi - j.rq.zero));
     const int8_t* w4 = j.w->w4.data();
     uint8_t* yrow = j.y + (b * s.out_h() + oy) * ow * C;
     for (int64_t ox = 0; ox < ow; ++ox) {
