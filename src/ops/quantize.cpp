@@ -297,7 +297,10 @@ public:
             return;
         }
         if (indirect_) {
-            run_indirect(x, y, m, epilogue(0, 0));
+            for (int64_t m0 = 0; m0 < m; m0 += chunk_rows_) {
+                const int64_t mc = std::min(chunk_rows_, m - m0);
+                run_indirect(x, m0, mc, y + m0 * s_.out_c, epilogue(0, m0));
+            }
             return;
         }
         const int64_t cg = s_.c / s_.group, og = s_.out_c / s_.group, k = s_.kh * s_.kw * cg;
@@ -315,15 +318,16 @@ private:
 
     // Implicit GEMM (VNNI, no groups, C a multiple of 4): a table of where each output
     // pixel's taps read (an input pixel's C bytes, or a row of zero points outside the
-    // image) replaces the im2col copy: 8 bytes per tap instead of C.
-    void run_indirect(const uint8_t* x, uint8_t* y, int64_t m, const QGemmEpilogue& ep) {
+    // image) replaces the im2col copy: 8 bytes per tap instead of C. Output rows
+    // [m0, m0 + mc) (chunks bound the table's size).
+    void run_indirect(const uint8_t* x, int64_t m0, int64_t mc, uint8_t* y, const QGemmEpilogue& ep) {
         const int64_t taps = s_.kh * s_.kw, oh = s_.out_h(), ow = s_.out_w();
         const uint8_t** ind = reinterpret_cast<const uint8_t**>(workspace_);
-        uint8_t* zrow = workspace_ + m * taps * int64_t(sizeof(void*));
+        uint8_t* zrow = workspace_ + chunk_rows_ * taps * int64_t(sizeof(void*));
         std::memset(zrow, q_.x_zero, size_t(s_.c));
-        for (int64_t mi = 0; mi < m; ++mi) {
-            const int64_t b = mi / (oh * ow), oy = (mi / ow) % oh, ox = mi % ow;
-            const uint8_t** row = ind + mi * taps;
+        for (int64_t r = 0; r < mc; ++r) {
+            const int64_t mi = m0 + r, b = mi / (oh * ow), oy = (mi / ow) % oh, ox = mi % ow;
+            const uint8_t** row = ind + r * taps;
             for (int64_t ky = 0; ky < s_.kh; ++ky) {
                 const int64_t iy = oy * s_.stride_h - s_.pad_t + ky * s_.dil_h;
                 for (int64_t kx = 0; kx < s_.kw; ++kx) {
@@ -333,7 +337,7 @@ private:
                 }
             }
         }
-        qgemm_u8s8_indirect(m, ind, taps, packed_[0], y, s_.out_c, ep, pool_);
+        qgemm_u8s8_indirect(mc, ind, taps, packed_[0], y, s_.out_c, ep, pool_);
     }
 
     void prepare() {
@@ -360,8 +364,10 @@ private:
         }
         indirect_ = !pointwise_ && s_.group == 1 && qgemm_indirect_supported(packed_[0], s_.kh * s_.kw);
         if (indirect_) {
-            const int64_t m = s_.n * s_.out_h() * s_.out_w();
-            workspace_bytes_ = m * s_.kh * s_.kw * int64_t(sizeof(void*)) + s_.c;
+            // Tables of up to 512 KiB (3x3: 7281 rows, resnet's 56x56 layers in one chunk).
+            const int64_t m = s_.n * s_.out_h() * s_.out_w(), row_bytes = s_.kh * s_.kw * int64_t(sizeof(void*));
+            chunk_rows_ = std::min(m, std::max<int64_t>(64, (int64_t(512) << 10) / row_bytes));
+            workspace_bytes_ = chunk_rows_ * row_bytes + s_.c;
         } else if (!pointwise_) {
             const int64_t m = s_.n * s_.out_h() * s_.out_w();
             chunk_rows_ = std::min(m, std::max<int64_t>(64, (int64_t(2) << 20) / std::max<int64_t>(1, k)));

@@ -128,6 +128,7 @@ TEST(QConvNhwc, EveryPathBitExactWithReferenceOnEveryIsa) {
         {2, 7, 6, 12, 45, 3, 3, 1, 1, 1, 1},    // 3x3, C a multiple of 4: indirect with VNNI
         {1, 9, 10, 20, 33, 5, 3, 1, 2, 2, 1},   // indirect, stride 2, pads wider than needed
         {1, 9, 9, 8, 17, 3, 3, 1, 1, 2, 3},     // indirect, dilated
+        {1, 40, 40, 4, 9, 7, 7, 1, 1, 3, 1},    // indirect in two row chunks (1600 rows, 49 taps)
     };
     for (Isa isa : isas()) {
         IsaGuard guard(isa);
