@@ -12,7 +12,13 @@
 //   QConvNhwc(X u8 [N,H,W,C], W i8 [OC,C/g,kh,kw], B i32 [OC]?) → u8 [N,OH,OW,OC];
 //       strides, pads (4), dilations, group. Depthwise → dwconv_u8s8; 1x1 stride 1 → one
 //       int8 GEMM on X in place; otherwise im2col (padding = x's zero point) + int8 GEMM.
-//   QGemm(X u8 [M,K], W i8 [N,K], B i32 [N]?) → u8 [M,N].
+//       Optional input 3, R u8 of the output's shape: a fused residual QAdd(conv output, R)
+//       (fuse_qconv_residual in passes/fuse_qdq.cpp) with attributes add_a_scale,
+//       add_a_zero_point (the conv output's side), add_b_* (R's), add_y_*, add_lo/add_hi;
+//       done in the GEMM's epilogue, bit-identical to the separate QAdd. Not depthwise.
+//   QGemm(X u8 [M,K], W i8 [N,K], B i32 [N]?) → u8 [M,N]; with float_output=1 → f32
+//       [M,N] = float(acc) * x_scale * w_scale[n] (a last layer whose output is float: no
+//       Q after it; y_scale/y_zero_point and the clamp do not apply).
 //   QMaxPoolNhwc(X u8 [N,H,W,C]) → u8; kernel_shape, strides, pads (4), output_size.
 //   QAdd(A u8, B u8) → u8, same shapes, any layout (the layout pass moves transposes
 //       through it); a_scale, a_zero_point, b_scale, b_zero_point, y_*, act_lo/act_hi.
@@ -227,10 +233,24 @@ public:
         b_ = a.constant_input(2);
         if (!w_ || w_->dtype() != DType::I8 || w_->rank() != 4) fail("QConvNhwc needs constant 4-D int8 weights");
         if (a.has_input(2) && (!b_ || b_->dtype() != DType::I32)) fail("QConvNhwc needs a constant int32 bias");
+        residual_ = a.has_input(3);
+        if (residual_) {
+            const float sa = a.get_float("add_a_scale"), sb = a.get_float("add_b_scale"), sy = a.get_float("add_y_scale");
+            if (!(sa > 0) || !(sb > 0) || !(sy > 0)) fail("residual add scales must be positive");
+            add_.a_mult = sa / sy, add_.b_mult = sb / sy;  // as QAdd computes them
+            add_.a_zero = int32_t(a.get_int("add_a_zero_point"));
+            add_.b_zero = int32_t(a.get_int("add_b_zero_point"));
+            add_.y_zero = int32_t(a.get_int("add_y_zero_point"));
+            add_.lo = int32_t(a.get_int("add_lo", 0));
+            add_.hi = int32_t(a.get_int("add_hi", 255));
+            for (int32_t z : {add_.a_zero, add_.b_zero, add_.y_zero, add_.lo, add_.hi})
+                if (z < 0 || z > 255) fail("uint8 zero points and clamp must lie in 0..255");
+        }
     }
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
         const Shape& x = in[0].shape;
         if (x.size() != 4 || in[0].dtype != DType::U8) fail("QConvNhwc input must be 4-D uint8");
+        if (residual_ && (in.size() < 4 || in[3].dtype != DType::U8)) fail("QConvNhwc residual must be uint8");
         s_.n = x[0], s_.h = x[1], s_.w = x[2], s_.c = x[3];
         s_.out_c = w_->dim(0), s_.kh = w_->dim(2), s_.kw = w_->dim(3);
         if (s_.group <= 0 || s_.c % s_.group || s_.out_c % s_.group || w_->dim(1) != s_.c / s_.group)
@@ -239,11 +259,14 @@ public:
         if (s_.out_h() <= 0 || s_.out_w() <= 0) fail("output would be empty");
         out[0].dtype = DType::U8;
         out[0].shape = {s_.n, s_.out_h(), s_.out_w(), s_.out_c};
+        if (residual_ && in[3].shape != out[0].shape)
+            fail("QConvNhwc residual " + shape_str(in[3].shape) + " differs from the output " + shape_str(out[0].shape));
         prepare();
+        if (residual_ && depthwise_) fail_unsupported("QConvNhwc: no fused residual for depthwise convolutions");
         return true;
     }
     int64_t packed_bytes() const override {
-        int64_t b = int64_t(dw_.w.size()) * 2;
+        int64_t b = int64_t(dw_.w.size()) * 2 + int64_t(dw_.w4.size()) + int64_t(dw_.wsum.size()) * 4;
         for (const auto& p : packed_) b += int64_t(p.bytes());
         return b;
     }
@@ -252,7 +275,7 @@ public:
     std::string kernel_name() const override {
         if (depthwise_) return dwconv_u8s8_kernel_name();
         std::string k = "qgemm_u8s8_" + qgemm_kernel_name(packed_.empty() ? QGemmKernel::Portable : packed_[0].kernel());
-        return pointwise_ ? k + " (1x1)" : "im2col+" + k;
+        return pointwise_ ? k + " (1x1)" : indirect_ ? "indirect+" + k : "im2col+" + k;
     }
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
         const uint8_t* x = in[0]->data<uint8_t>();
@@ -262,8 +285,22 @@ public:
             return;
         }
         const int64_t m = s_.n * s_.out_h() * s_.out_w();
+        const uint8_t* r = residual_ ? in[3]->data<uint8_t>() : nullptr;
+        auto epilogue = [&](int64_t c0, int64_t row0) {
+            QGemmEpilogue ep = q_.epilogue(bias_ptr(c0));
+            ep.mult = q_.mult.data() + c0;
+            if (r) ep.residual = r + row0 * s_.out_c + c0, ep.add = add_;
+            return ep;
+        };
         if (pointwise_) {
-            qgemm_u8s8(m, x, s_.c, packed_[0], y, s_.out_c, q_.epilogue(bias_ptr(0)), pool_);
+            qgemm_u8s8(m, x, s_.c, packed_[0], y, s_.out_c, epilogue(0, 0), pool_);
+            return;
+        }
+        if (indirect_) {
+            for (int64_t m0 = 0; m0 < m; m0 += chunk_rows_) {
+                const int64_t mc = std::min(chunk_rows_, m - m0);
+                run_indirect(x, m0, mc, y + m0 * s_.out_c, epilogue(0, m0));
+            }
             return;
         }
         const int64_t cg = s_.c / s_.group, og = s_.out_c / s_.group, k = s_.kh * s_.kw * cg;
@@ -271,14 +308,37 @@ public:
             for (int64_t m0 = 0; m0 < m; m0 += chunk_rows_) {
                 const int64_t mc = std::min(chunk_rows_, m - m0);
                 im2col(x, g * cg, cg, m0, mc, k);
-                QGemmEpilogue ep = q_.epilogue(bias_ptr(g * og));
-                ep.mult = q_.mult.data() + g * og;
-                qgemm_u8s8(mc, workspace_, k, packed_[size_t(g)], y + m0 * s_.out_c + g * og, s_.out_c, ep, pool_);
+                qgemm_u8s8(mc, workspace_, k, packed_[size_t(g)], y + m0 * s_.out_c + g * og, s_.out_c, epilogue(g * og, m0),
+                           pool_);
             }
     }
 
 private:
     const int32_t* bias_ptr(int64_t off) const { return b_ ? b_->data<int32_t>() + off : nullptr; }
+
+    // Implicit GEMM (VNNI, no groups, C a multiple of 4): a table of where each output
+    // pixel's taps read (an input pixel's C bytes, or a row of zero points outside the
+    // image) replaces the im2col copy: 8 bytes per tap instead of C. Output rows
+    // [m0, m0 + mc) (chunks bound the table's size).
+    void run_indirect(const uint8_t* x, int64_t m0, int64_t mc, uint8_t* y, const QGemmEpilogue& ep) {
+        const int64_t taps = s_.kh * s_.kw, oh = s_.out_h(), ow = s_.out_w();
+        const uint8_t** ind = reinterpret_cast<const uint8_t**>(workspace_);
+        uint8_t* zrow = workspace_ + chunk_rows_ * taps * int64_t(sizeof(void*));
+        std::memset(zrow, q_.x_zero, size_t(s_.c));
+        for (int64_t r = 0; r < mc; ++r) {
+            const int64_t mi = m0 + r, b = mi / (oh * ow), oy = (mi / ow) % oh, ox = mi % ow;
+            const uint8_t** row = ind + r * taps;
+            for (int64_t ky = 0; ky < s_.kh; ++ky) {
+                const int64_t iy = oy * s_.stride_h - s_.pad_t + ky * s_.dil_h;
+                for (int64_t kx = 0; kx < s_.kw; ++kx) {
+                    const int64_t ix = ox * s_.stride_w - s_.pad_l + kx * s_.dil_w;
+                    row[ky * s_.kw + kx] =
+                        iy < 0 || iy >= s_.h || ix < 0 || ix >= s_.w ? zrow : x + ((b * s_.h + iy) * s_.w + ix) * s_.c;
+                }
+            }
+        }
+        qgemm_u8s8_indirect(mc, ind, taps, packed_[0], y, s_.out_c, ep, pool_);
+    }
 
     void prepare() {
         if (prepared_) return;
@@ -302,7 +362,13 @@ private:
                         wk[size_t(o * k + t * cg + c)] = w[((g * og + o) * cg + c) * s_.kh * s_.kw + t];
             packed_.push_back(pack_qgemm_b_s8(wk.data(), k, og, k, true));
         }
-        if (!pointwise_) {
+        indirect_ = !pointwise_ && s_.group == 1 && qgemm_indirect_supported(packed_[0], s_.kh * s_.kw);
+        if (indirect_) {
+            // Tables of up to 512 KiB (3x3: 7281 rows, resnet's 56x56 layers in one chunk).
+            const int64_t m = s_.n * s_.out_h() * s_.out_w(), row_bytes = s_.kh * s_.kw * int64_t(sizeof(void*));
+            chunk_rows_ = std::min(m, std::max<int64_t>(64, (int64_t(512) << 10) / row_bytes));
+            workspace_bytes_ = chunk_rows_ * row_bytes + s_.c;
+        } else if (!pointwise_) {
             const int64_t m = s_.n * s_.out_h() * s_.out_w();
             chunk_rows_ = std::min(m, std::max<int64_t>(64, (int64_t(2) << 20) / std::max<int64_t>(1, k)));
             workspace_bytes_ = chunk_rows_ * k;
@@ -349,7 +415,8 @@ private:
     QLayerParams q_;
     const Tensor* w_ = nullptr;
     const Tensor* b_ = nullptr;
-    bool prepared_ = false, depthwise_ = false, pointwise_ = false;
+    bool prepared_ = false, depthwise_ = false, pointwise_ = false, residual_ = false, indirect_ = false;
+    QAddParams add_;
     PackedDwU8S8 dw_;
     std::vector<PackedQGemmB> packed_;
     int64_t chunk_rows_ = 0, workspace_bytes_ = 0;
@@ -358,8 +425,9 @@ private:
 
 class QGemm final : public OpKernel {
 public:
-    explicit QGemm(const OpAttrs& a) : pool_(a.pool()) {
+    explicit QGemm(const OpAttrs& a) : pool_(a.pool()), float_output_(a.get_int("float_output", 0) != 0) {
         q_.read(a);
+        if (float_output_) q_.y_scale = 1.f;  // mult = x_scale * w_scale
         w_ = a.constant_input(1);
         b_ = a.constant_input(2);
         if (!w_ || w_->dtype() != DType::I8 || w_->rank() != 2) fail("QGemm needs constant 2-D int8 weights [N,K]");
@@ -370,7 +438,7 @@ public:
         if (x.size() != 2 || in[0].dtype != DType::U8) fail("QGemm input must be 2-D uint8");
         if (x[1] != w_->dim(1)) fail("input " + shape_str(x) + " does not match weights " + shape_str(w_->shape()));
         if (b_ && b_->numel() != w_->dim(0)) fail("bias size does not match the weights");
-        out[0].dtype = DType::U8;
+        out[0].dtype = float_output_ ? DType::F32 : DType::U8;
         out[0].shape = {x[0], w_->dim(0)};
         if (packed_.empty()) {
             q_.prepare(w_->dim(0));
@@ -382,12 +450,18 @@ public:
     std::string kernel_name() const override { return "qgemm_u8s8_" + qgemm_kernel_name(packed_.kernel()); }
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
         const int64_t m = in[0]->dim(0), k = in[0]->dim(1);
-        qgemm_u8s8(m, in[0]->data<uint8_t>(), k, packed_, out[0]->data<uint8_t>(), packed_.n(),
-                   q_.epilogue(b_ ? b_->data<int32_t>() : nullptr), pool_);
+        QGemmEpilogue ep = q_.epilogue(b_ ? b_->data<int32_t>() : nullptr);
+        if (float_output_) {
+            ep.c_f32 = out[0]->data<float>();
+            qgemm_u8s8(m, in[0]->data<uint8_t>(), k, packed_, nullptr, packed_.n(), ep, pool_);
+            return;
+        }
+        qgemm_u8s8(m, in[0]->data<uint8_t>(), k, packed_, out[0]->data<uint8_t>(), packed_.n(), ep, pool_);
     }
 
 private:
     ThreadPool* pool_;
+    bool float_output_;
     QLayerParams q_;
     const Tensor* w_ = nullptr;
     const Tensor* b_ = nullptr;

@@ -393,9 +393,13 @@ int fuse_qdq(Graph& g) {
             continue;
         }
         auto tail = quantized_tail(g, uses, n.outputs[0]);
-        if (!tail) continue;
+        // A Gemm with no Q after it (the classifier, whose float output leaves the model)
+        // still runs int8, with a float epilogue (QGemm float_output).
+        const bool float_out = !tail && gemm && g.value(n.outputs[0]).dtype == DType::F32;
+        if (!tail && !float_out) continue;
         bool skip = false;
-        for (size_t t : tail->nodes) skip = skip || dead[t];
+        if (tail)
+            for (size_t t : tail->nodes) skip = skip || dead[t];
         if (skip) continue;
         if (add) {
             auto b = n.inputs.size() == 2 ? dq_activation(g, n.inputs[1]) : std::nullopt;
@@ -479,13 +483,20 @@ int fuse_qdq(Graph& g) {
             q.name = n.name + "/int8";
             q.domain = "edgecnn";
             q.op_type = "QGemm";
-            set_q_attrs(q, *x, tail->y, w->scales, tail->lo, tail->hi);
+            if (float_out) {
+                QParam unit;  // y parameters unused by a float output
+                set_q_attrs(q, *x, unit, w->scales, 0, 255);
+                q.attrs["float_output"] = make_attr_int(1);
+            } else {
+                set_q_attrs(q, *x, tail->y, w->scales, tail->lo, tail->hi);
+            }
             q.inputs = {x->q, add_constant(g, n.name + "/w_int8", wnk), add_constant(g, n.name + "/b_int32", *bq)};
-            q.outputs = {tail->y.q};
+            q.outputs = {float_out ? n.outputs[0] : tail->y.q};
             added.push_back(std::move(q));
         }
         dead[i] = true;
-        for (size_t t : tail->nodes) dead[t] = true;
+        if (tail)
+            for (size_t t : tail->nodes) dead[t] = true;
         ++fused;
     }
     if (!fused) return 0;
@@ -496,6 +507,71 @@ int fuse_qdq(Graph& g) {
     finish_pass(g, dead);
     remove_dead_code(g);
     verify_and_sort(g);
+    return fused;
+}
+
+namespace {
+
+bool is_edgecnn(const Node& n, const char* op) { return n.domain == "edgecnn" && n.op_type == op; }
+
+// A QConvNhwc that can take a residual: none yet, and not depthwise (dwconv_u8s8 has no
+// residual epilogue).
+bool qconv_accepts_residual(const Graph& g, const Node& c) {
+    if (!is_edgecnn(c, "QConvNhwc") || c.outputs.size() != 1 || c.inputs.size() < 2) return false;
+    if (c.inputs.size() > 3 && c.inputs[3] != kNoValue) return false;
+    const Tensor* w = constant_of(g, c.inputs[1]);
+    if (!w || w->rank() != 4) return false;
+    const int64_t group = node_int_attr(c, "group", 1);
+    return !(group > 1 && group == w->dim(0) && w->dim(1) == 1);
+}
+
+}  // namespace
+
+int fuse_qconv_residual(Graph& g) {
+    const auto uses = compute_uses(g);
+    std::vector<bool> dead(g.nodes.size(), false);
+    int fused = 0;
+    for (size_t n = 0; n < g.nodes.size(); ++n) {
+        const Node& add = g.nodes[n];
+        if (!is_edgecnn(add, "QAdd") || add.inputs.size() != 2 || add.outputs.size() != 1) continue;
+        auto zs = static_shape(g, add.outputs[0]);
+        if (!zs || zs->size() != 4 || add.inputs[0] == add.inputs[1]) continue;
+        bool attrs_ok = true;
+        for (const char* key : {"a_scale", "a_zero_point", "b_scale", "b_zero_point", "y_scale", "y_zero_point"})
+            attrs_ok = attrs_ok && add.attr(key);
+        if (!attrs_ok) continue;  // QAdd's own checks report it
+        int best = -1;
+        int32_t best_producer = -1;
+        for (int k = 0; k < 2; ++k) {
+            const ValueId y = add.inputs[size_t(k)], r = add.inputs[size_t(1 - k)];
+            const int32_t p = g.value(y).producer;
+            if (p < 0 || dead[size_t(p)] || !qconv_accepts_residual(g, g.nodes[size_t(p)])) continue;
+            if (uses[size_t(y)].size() != 1 || is_graph_output(g, y)) continue;
+            auto ys = static_shape(g, y), rs = static_shape(g, r);
+            if (!ys || !rs || *ys != *zs || *rs != *zs || g.value(r).dtype != DType::U8) continue;
+            // The conv that runs later: its residual is then already computed.
+            if (p > best_producer) best = k, best_producer = p;
+        }
+        if (best < 0) continue;
+        Node& conv = g.nodes[size_t(best_producer)];
+        // The conv output is the add's side `a` (the sum is symmetric: fa + fb == fb + fa).
+        const char* self = best == 0 ? "a" : "b";
+        const char* other = best == 0 ? "b" : "a";
+        conv.attrs["add_a_scale"] = *add.attr(std::string(self) + "_scale");
+        conv.attrs["add_a_zero_point"] = *add.attr(std::string(self) + "_zero_point");
+        conv.attrs["add_b_scale"] = *add.attr(std::string(other) + "_scale");
+        conv.attrs["add_b_zero_point"] = *add.attr(std::string(other) + "_zero_point");
+        conv.attrs["add_y_scale"] = *add.attr("y_scale");
+        conv.attrs["add_y_zero_point"] = *add.attr("y_zero_point");
+        conv.attrs["add_lo"] = make_attr_int(node_int_attr(add, "act_lo", 0));
+        conv.attrs["add_hi"] = make_attr_int(node_int_attr(add, "act_hi", 255));
+        conv.inputs.resize(4, kNoValue);
+        conv.inputs[3] = add.inputs[size_t(1 - best)];
+        conv.outputs[0] = add.outputs[0];
+        dead[n] = true;
+        ++fused;
+    }
+    if (fused) finish_pass(g, dead);
     return fused;
 }
 

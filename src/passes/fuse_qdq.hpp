@@ -10,4 +10,10 @@ namespace edgecnn {
 // the weights' DQ into float constants). Returns the number of patterns rewritten.
 int fuse_qdq(Graph& g);
 
+// edgecnn.QAdd(QConvNhwc(x), r) → QConvNhwc(x, W, B, R=r) with the add's parameters
+// (add_* attributes): the sum is made in the conv's GEMM epilogue instead of in a separate
+// pass over memory, bit for bit the same. Runs after the layout passes (the conv output and
+// r must both be NHWC, of the add's shape). Not for depthwise convs. Returns the number fused.
+int fuse_qconv_residual(Graph& g);
+
 }  // namespace edgecnn

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "base/error.hpp"
+#include "passes/fuse_qdq.hpp"
 #include "passes/layout_nhwc.hpp"
 #include "passes/pipeline.hpp"
 
@@ -204,6 +205,7 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
         optimize_graph(*sg, opt);
         convert_to_nhwc(*sg);
         sink_transposes(*sg);
+        fuse_qconv_residual(*sg);  // int8: needs the NHWC layout the passes above settle
     }
     std::unique_ptr<Plan> plan(new Plan());
     plan->graph_ = sg;

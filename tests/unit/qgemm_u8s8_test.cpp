@@ -20,7 +20,9 @@ struct Case {
     int64_t M, N, K;
 };
 
-void run_case(const Case& cs, std::mt19937& rng, ThreadPool* pool, Isa isa) {
+// residual: with a fused residual add in the epilogue, checked against the reference
+// GEMM followed by the scalar int8 Add (qadd_u8 of requant.hpp).
+void run_case(const Case& cs, std::mt19937& rng, ThreadPool* pool, Isa isa, bool residual = false) {
     const int64_t lda = cs.K + 3, ldc = cs.N + 5;
     std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127), zp(0, 255), bias(-20000, 20000);
     std::vector<uint8_t> A(size_t(cs.M * lda));
@@ -45,6 +47,22 @@ void run_case(const Case& cs, std::mt19937& rng, ThreadPool* pool, Isa isa) {
     PackedQGemmB packed = pack_qgemm_b_s8(B.data(), cs.K, cs.N, cs.N, false, isa);
     QGemmEpilogue ep;
     ep.a_zero = a_zero, ep.bias = b.data(), ep.mult = mult.data(), ep.c_zero = rq.zero, ep.lo = rq.lo, ep.hi = rq.hi;
+    std::vector<uint8_t> R(size_t(cs.M * ldc));
+    if (residual) {
+        for (auto& v : R) v = uint8_t(u8(rng));
+        std::uniform_real_distribution<float> am(0.3f, 1.5f);
+        ep.residual = R.data();
+        ep.add.a_mult = am(rng), ep.add.b_mult = am(rng);
+        ep.add.a_zero = zp(rng), ep.add.b_zero = zp(rng), ep.add.y_zero = zp(rng);
+        ep.add.lo = std::uniform_int_distribution<int>(0, 30)(rng);
+        ep.add.hi = std::uniform_int_distribution<int>(200, 255)(rng);
+        const QAddParams& q = ep.add;
+        for (int64_t m = 0; m < cs.M; ++m)
+            for (int64_t n = 0; n < cs.N; ++n) {
+                uint8_t& w = want[size_t(m * ldc + n)];
+                w = qadd_u8(w, q.a_mult, q.a_zero, R[size_t(m * ldc + n)], q.b_mult, q.b_zero, q.y_zero, q.lo, q.hi);
+            }
+    }
     qgemm_u8s8(cs.M, A.data(), lda, packed, got.data(), ldc, ep, pool);
     int distinct = 0;
     for (int64_t i = 0; i < cs.M * ldc; ++i) distinct += want[size_t(i)] != want[0];
@@ -66,6 +84,56 @@ TEST(QGemmU8S8, BitExactWithReferenceOnEveryIsa) {
         for (const Case& c : cases) {
             run_case(c, rng, nullptr, isa);
             run_case(c, rng, &pool, isa);
+        }
+    }
+}
+
+TEST(QGemmU8S8, FusedResidualAddBitExactOnEveryIsa) {
+    const Case cases[] = {{1, 1, 1}, {3, 5, 7}, {13, 33, 9}, {12, 32, 4}, {25, 17, 130}, {7, 64, 576}, {37, 48, 31}};
+    ThreadPool pool(2);
+    for (Isa isa : isas()) {
+        IsaGuard guard(isa);
+        std::mt19937 rng(7);
+        for (const Case& c : cases) {
+            run_case(c, rng, nullptr, isa, true);
+            run_case(c, rng, &pool, isa, true);
+        }
+    }
+}
+
+// The float epilogue (c_f32): float(exact int32 sum) * mult, bit for bit on every ISA.
+TEST(QGemmU8S8, FloatOutputBitExactOnEveryIsa) {
+    const Case cases[] = {{1, 1000, 1280}, {1, 1, 1}, {3, 5, 7}, {13, 33, 9}, {25, 17, 130}, {12, 64, 4}};
+    for (Isa isa : isas()) {
+        IsaGuard guard(isa);
+        std::mt19937 rng(9);
+        for (const Case& cs : cases) {
+            const int64_t lda = cs.K + 1, ldc = cs.N + 3;
+            std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127), bias(-20000, 20000);
+            std::vector<uint8_t> A(size_t(cs.M * lda));
+            for (auto& v : A) v = uint8_t(u8(rng));
+            std::vector<int8_t> B(size_t(cs.K * cs.N));
+            for (auto& v : B) v = int8_t(s8(rng));
+            std::vector<int32_t> b(size_t(cs.N));
+            for (auto& v : b) v = bias(rng);
+            std::vector<float> mult(size_t(cs.N));
+            std::uniform_real_distribution<float> mu(1e-4f, 1e-2f);
+            for (auto& v : mult) v = mu(rng);
+            const int32_t a_zero = u8(rng);
+            std::vector<float> want(size_t(cs.M * ldc), -1.f), got(size_t(cs.M * ldc), -1.f);
+            for (int64_t m = 0; m < cs.M; ++m)
+                for (int64_t n = 0; n < cs.N; ++n) {
+                    int32_t acc = b[size_t(n)];
+                    for (int64_t k = 0; k < cs.K; ++k)
+                        acc += (int32_t(A[size_t(m * lda + k)]) - a_zero) * B[size_t(k * cs.N + n)];
+                    want[size_t(m * ldc + n)] = float(acc) * mult[size_t(n)];
+                }
+            PackedQGemmB packed = pack_qgemm_b_s8(B.data(), cs.K, cs.N, cs.N, false, isa);
+            QGemmEpilogue ep;
+            ep.a_zero = a_zero, ep.bias = b.data(), ep.mult = mult.data(), ep.c_f32 = got.data();
+            qgemm_u8s8(cs.M, A.data(), lda, packed, nullptr, ldc, ep, nullptr);
+            ASSERT_EQ(want, got) << "M=" << cs.M << " N=" << cs.N << " K=" << cs.K << " kernel "
+                                 << qgemm_kernel_name(packed.kernel());
         }
     }
 }

@@ -14,6 +14,7 @@
 #include "kernels/reference/qconv_ref.hpp"
 #include "onnx/exporter.hpp"
 #include "onnx/importer.hpp"
+#include "passes/graph_util.hpp"
 #include "passes_test_util.hpp"
 #include "quant/quantize.hpp"
 #include "runtime/plan.hpp"
@@ -120,7 +121,14 @@ TEST(QConvNhwc, EveryPathBitExactWithReferenceOnEveryIsa) {
         {1, 10, 10, 35, 35, 3, 3, 35, 2, 1, 1},  // depthwise stride 2
         {1, 6, 7, 144, 144, 3, 3, 144, 1, 1, 1},  // depthwise, 64-channel blocks + a tail of 16
         {1, 5, 5, 113, 113, 5, 5, 113, 2, 2, 1},  // depthwise 5x5, tail of 49
-        {1, 3, 3, 64, 130, 1, 1, 1, 2, 0, 1},   // 1x1 stride 2 (im2col)
+        {1, 9, 8, 70, 70, 3, 3, 70, 1, 2, 2},     // depthwise dilated, tail of 6
+        {1, 8, 9, 24, 24, 7, 7, 24, 2, 3, 1},     // depthwise 7x7 (49 taps: 13 groups of 4)
+        {2, 4, 4, 3, 3, 1, 1, 3, 1, 0, 1},        // depthwise 1x1 (taps padded to 4)
+        {1, 3, 3, 64, 130, 1, 1, 1, 2, 0, 1},   // 1x1 stride 2 (im2col; indirect with VNNI)
+        {2, 7, 6, 12, 45, 3, 3, 1, 1, 1, 1},    // 3x3, C a multiple of 4: indirect with VNNI
+        {1, 9, 10, 20, 33, 5, 3, 1, 2, 2, 1},   // indirect, stride 2, pads wider than needed
+        {1, 9, 9, 8, 17, 3, 3, 1, 1, 2, 3},     // indirect, dilated
+        {1, 40, 40, 4, 9, 7, 7, 1, 1, 3, 1},    // indirect in two row chunks (1600 rows, 49 taps)
     };
     for (Isa isa : isas()) {
         IsaGuard guard(isa);
@@ -231,20 +239,114 @@ TEST(QuantizeInt8, QdqModelRunsInt8AndMatchesTheReferenceInterpreter) {
         }
     }
     // The int8 plan: QConvNhwc for the three convs, QGemm for fc1, int8 max pool and add; fc2's
-    // output is the float graph output, so fc2 runs in float on the dequantized input.
+    // output is the float graph output: a QGemm with a float epilogue (float_output).
     EXPECT_EQ(count_plan_ops(fast, "QConvNhwc"), 3);
-    EXPECT_EQ(count_plan_ops(fast, "QGemm"), 1);
+    EXPECT_EQ(count_plan_ops(fast, "QGemm"), 2);
     EXPECT_EQ(count_plan_ops(fast, "QMaxPoolNhwc"), 1);
     EXPECT_EQ(count_plan_ops(fast, "QAdd"), 1);
     // uint8 between layers: the only transposes left are at the model's input and before
     // Flatten (NCHW order); no float conversion between the convs.
-    EXPECT_EQ(count_plan_ops(fast, "DequantizeLinear"), 1);  // fc2's float input
+    EXPECT_EQ(count_plan_ops(fast, "DequantizeLinear"), 0);  // none: fc2 outputs float itself
     EXPECT_EQ(count_plan_ops(fast, "QuantizeLinear"), 1);    // the model's input
     // Op by op in float vs fused int8: they differ only where float accumulation rounds
     // differently next to a rounding boundary (one step of some tensor).
     EXPECT_LT(worst_vs_ref, 0.05 * range) << "range " << range;
     EXPECT_LT(worst_vs_fp32, 0.1 * range);
     std::printf("range %.3f, int8 plan vs op-by-op QDQ %.5f, vs fp32 %.5f\n", range, worst_vs_ref, worst_vs_fp32);
+}
+
+namespace {
+
+// The plan graph with every residual that fuse_qconv_residual put into a QConvNhwc split
+// out again into a separate QAdd: what the plan ran before that fusion.
+Graph unfuse_qconv_residuals(const Graph& fused) {
+    Graph g = fused;
+    std::vector<Node> adds;
+    for (Node& n : g.nodes) {
+        if (n.op_type != "QConvNhwc" || n.inputs.size() < 4 || n.inputs[3] == kNoValue) continue;
+        const ValueId out = n.outputs[0], r = n.inputs[3];
+        Node add;
+        add.name = n.name + "/add";
+        add.domain = "edgecnn";
+        add.op_type = "QAdd";
+        for (const char* k : {"a_scale", "a_zero_point", "b_scale", "b_zero_point", "y_scale", "y_zero_point"}) {
+            add.attrs[k] = n.attrs.at(std::string("add_") + k);
+            n.attrs.erase(std::string("add_") + k);
+        }
+        add.attrs["act_lo"] = n.attrs.at("add_lo");
+        add.attrs["act_hi"] = n.attrs.at("add_hi");
+        n.attrs.erase("add_lo");
+        n.attrs.erase("add_hi");
+        const Shape shape = *passes::static_shape(g, out);
+        const ValueId t = passes::add_intermediate(g, g.value(out).name + "/conv", DType::U8, shape);
+        n.inputs.resize(3);
+        n.outputs[0] = t;
+        add.inputs = {t, r};
+        add.outputs = {out};
+        adds.push_back(std::move(add));
+    }
+    for (Node& a : adds) g.nodes.push_back(std::move(a));
+    passes::recompute_producers(g);
+    verify_and_sort(g);
+    g.optimized = true;
+    return g;
+}
+
+int count_fused_residuals(const Session& s) {
+    int n = 0;
+    for (const Node& node : s.plan()->graph().nodes)
+        n += node.op_type == "QConvNhwc" && node.inputs.size() > 3 && node.inputs[3] != kNoValue;
+    return n;
+}
+
+}  // namespace
+
+TEST(QuantizeInt8, ResidualAddFusedIntoConvIsBitExact) {
+    // Residual adds after a 1x1 conv (GEMM on the input in place), a 3x3 conv (im2col), a
+    // grouped 3x3 conv and a depthwise one (not fused: no residual epilogue there); odd
+    // sizes so the GEMM tails take part.
+    std::mt19937 rng(11);
+    GraphBuilder b(13);
+    ValueId x = b.input("x", {1, 6, 9, 7});
+    ValueId c0 = b.node("Relu", {b.node("Conv", {x, b.random_constant("w0", {12, 6, 1, 1}, rng)}, {}, "stem")});
+    ValueId c1 = b.node("Conv", {c0, b.random_constant("w1", {12, 12, 1, 1}, rng), b.random_constant("b1", {12}, rng)}, {}, "pw");
+    ValueId s1 = b.node("Relu", {b.node("Add", {c1, c0}, {}, "add1")});
+    ValueId c2 = b.node("Conv", {s1, b.random_constant("w2", {12, 12, 3, 3}, rng)}, {{"pads", a_ints({1, 1, 1, 1})}}, "k3");
+    ValueId s2 = b.node("Add", {s1, c2}, {}, "add2");
+    ValueId c3 = b.node("Conv", {s2, b.random_constant("w3", {12, 6, 3, 3}, rng)}, {{"pads", a_ints({1, 1, 1, 1})}, {"group", a_int(2)}},
+                        "grouped");
+    ValueId s3 = b.node("Relu", {b.node("Add", {c3, s2}, {}, "add3")});
+    ValueId c4 = b.node("Conv", {s3, b.random_constant("w4", {12, 1, 3, 3}, rng)}, {{"pads", a_ints({1, 1, 1, 1})}, {"group", a_int(12)}},
+                        "dw");
+    ValueId s4 = b.node("Add", {c4, s3}, {}, "add4");
+    b.output(b.node("Conv", {s4, b.random_constant("w5", {4, 12, 1, 1}, rng)}, {}, "head"));
+    verify_and_sort(b.g);
+    auto calib = open_calibration_source(b.g, "random:8", {}, 0);
+    QuantizeOptions opt;
+    opt.max_error = 0;
+    QuantizeResult r = quantize_model(b.g, *calib, opt);
+    Session fast(r.graph);
+    fast.run(calib->get(0));  // compiles the plan
+    ASSERT_TRUE(fast.plan());
+    EXPECT_EQ(count_fused_residuals(fast), 3);
+    EXPECT_EQ(count_plan_ops(fast, "QAdd"), 1);  // after the depthwise conv
+    Session unfused(std::make_shared<Graph>(unfuse_qconv_residuals(fast.plan()->graph())));
+    unfused.run(calib->get(0));
+    ASSERT_TRUE(unfused.plan());
+    EXPECT_EQ(count_plan_ops(unfused, "QAdd"), 4);
+    for (Isa isa : isas()) {
+        IsaGuard guard(isa);
+        Session f(r.graph), u(std::make_shared<Graph>(unfuse_qconv_residuals(fast.plan()->graph())));
+        for (int i = 0; i < 3; ++i) {
+            auto in = calib->get(50 + i);
+            auto a = f.run(in), c = u.run(in);
+            ASSERT_EQ(a[0].second.numel(), c[0].second.numel());
+            int differ = 0;
+            for (int64_t e = 0; e < a[0].second.numel(); ++e)
+                differ += a[0].second.data<float>()[e] != c[0].second.data<float>()[e];
+            EXPECT_EQ(differ, 0) << "isa " << int(isa);
+        }
+    }
 }
 
 TEST(QuantizeInt8, GuardKeepsTheFragileDepthwiseLayerInFp32) {

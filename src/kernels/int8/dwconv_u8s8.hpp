@@ -2,7 +2,8 @@
 // input with zero point, int8 per-channel weights, int32 bias, requantized to uint8
 // (requant.hpp). One plain C++ row kernel (dwconv_u8s8_kernel.inl) compiled for the
 // portable and AVX2 levels (the compiler vectorizes its channel loops), an intrinsics
-// kernel for AVX-512 (accumulators in registers across taps); results equal
+// kernel for AVX-512 (accumulators in registers across taps) and, on CPUs with VNNI, one
+// that multiplies four taps per vpdpbusd (dwconv_u8s8_avx512.cpp); results equal
 // qconv_nhwc_ref's bit for bit (integer accumulation is exact in any order).
 #pragma once
 #include <cstdint>
@@ -20,6 +21,11 @@ struct PackedDwU8S8 {
     int64_t c = 0, kh = 0, kw = 0;
     std::vector<int16_t> w;     // [kh*kw][C], widened once
     std::vector<int32_t> bias;  // [C], zeros when the layer has none
+    // The AVX-512 VNNI kernel's layout (see dwconv_u8s8_avx512.cpp): taps in groups of 4
+    // bytes per channel, channels in blocks of 64 in the order the kernel's byte
+    // interleave produces; zero padded (channels to 64, taps to a multiple of 4).
+    std::vector<int8_t> w4;      // [C/64][taps/4][4 vectors][16 dwords][4 taps]
+    std::vector<int32_t> wsum;   // [C]: sum of each channel's weights (zero point term)
 };
 
 // w: [C, 1, kh, kw] int8 (ONNX layout).

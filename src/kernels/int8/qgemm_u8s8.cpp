@@ -38,11 +38,26 @@ void qgemm_block_portable(const QGemmJob& j, int64_t m0, int64_t m1, int64_t n0,
                 }
             }
             for (int r = 0; r < mr; ++r) {
+                if (float* cf = j.ep.c_f32) {
+                    for (int col = 0; col < ncols; ++col) {
+                        const int64_t n = p + col;
+                        const int32_t v = acc[r][col] - j.ep.a_zero * j.col_sums[n] + (j.ep.bias ? j.ep.bias[n] : 0);
+                        cf[(m + r) * j.ldc + n] = float(v) * j.ep.mult[n];
+                    }
+                    continue;
+                }
                 uint8_t* c = j.C + (m + r) * j.ldc + p;
                 for (int col = 0; col < ncols; ++col) {
                     const int64_t n = p + col;
                     int32_t v = acc[r][col] - j.ep.a_zero * j.col_sums[n] + (j.ep.bias ? j.ep.bias[n] : 0);
-                    c[col] = requantize_u8(v, j.ep.mult[n], j.ep.c_zero, j.ep.lo, j.ep.hi);
+                    const uint8_t q = requantize_u8(v, j.ep.mult[n], j.ep.c_zero, j.ep.lo, j.ep.hi);
+                    if (!j.ep.residual) {
+                        c[col] = q;
+                        continue;
+                    }
+                    const QAddParams& ap = j.ep.add;
+                    const uint8_t rb = j.ep.residual[(m + r) * j.ldc + n];
+                    c[col] = qadd_u8(q, ap.a_mult, ap.a_zero, rb, ap.b_mult, ap.b_zero, ap.y_zero, ap.lo, ap.hi);
                 }
             }
         }
@@ -116,17 +131,44 @@ PackedQGemmB pack_qgemm_b_s8(const int8_t* B, int64_t K, int64_t N, int64_t ldb,
     return p;
 }
 
+namespace {
+void run_job(const QGemmJob& job, const PackedQGemmB& B, ThreadPool* pool);
+}  // namespace
+
 void qgemm_u8s8(int64_t M, const uint8_t* A, int64_t lda, const PackedQGemmB& B, uint8_t* C, int64_t ldc,
                 const QGemmEpilogue& ep, ThreadPool* pool) {
-    const int64_t N = B.n();
-    if (M <= 0 || N <= 0) return;
+    if (M <= 0 || B.n() <= 0) return;
     if (!ep.mult) fail("qgemm: no requantization multipliers");
     QGemmJob job;
-    job.M = M, job.N = N, job.K = B.k(), job.kp = B.k_padded();
+    job.M = M, job.N = B.n(), job.K = B.k(), job.kp = B.k_padded();
     job.A = A, job.lda = lda;
     job.B = B.data(), job.col_sums = B.col_sums();
     job.C = C, job.ldc = ldc;
     job.ep = ep;
+    run_job(job, B, pool);
+}
+
+bool qgemm_indirect_supported(const PackedQGemmB& B, int64_t taps) {
+    return B.kernel() == QGemmKernel::Avx512Vnni && taps > 0 && B.k() % taps == 0 && (B.k() / taps) % 4 == 0;
+}
+
+void qgemm_u8s8_indirect(int64_t M, const uint8_t* const* ind, int64_t taps, const PackedQGemmB& B, uint8_t* C, int64_t ldc,
+                         const QGemmEpilogue& ep, ThreadPool* pool) {
+    if (M <= 0 || B.n() <= 0) return;
+    if (!ep.mult) fail("qgemm: no requantization multipliers");
+    if (!qgemm_indirect_supported(B, taps)) fail("qgemm: indirect A needs the VNNI kernel and pieces of 4k bytes");
+    QGemmJob job;
+    job.M = M, job.N = B.n(), job.K = B.k(), job.kp = B.k_padded();
+    job.ind = ind, job.taps = taps;
+    job.B = B.data(), job.col_sums = B.col_sums();
+    job.C = C, job.ldc = ldc;
+    job.ep = ep;
+    run_job(job, B, pool);
+}
+
+namespace {
+void run_job(const QGemmJob& job, const PackedQGemmB& B, ThreadPool* pool) {
+    const int64_t M = job.M, N = job.N;
     QGemmBlockFn fn = qgemm_block_portable;
     int mr = kMrPortable;
 #if defined(__x86_64__) || defined(_M_X64)
@@ -158,5 +200,7 @@ void qgemm_u8s8(int64_t M, const uint8_t* A, int64_t lda, const PackedQGemmB& B,
     else
         for (int64_t t = 0; t < tasks; ++t) task(t);
 }
+
+}  // namespace
 
 }  // namespace edgecnn

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "base/cpu_features.hpp"
+#include "kernels/int8/qadd_u8.hpp"
 
 namespace edgecnn {
 
@@ -70,11 +71,28 @@ struct QGemmEpilogue {
     const float* mult = nullptr;    // [N]: a_scale * b_scale[n] / c_scale
     int32_t c_zero = 0;
     int32_t lo = 0, hi = 255;
+    // Fused residual add (an int8 Add of this output and R: qadd_u8 of requant.hpp on the
+    // requantized uint8 value, a = this output with a_zero = c_zero, b = R), so the sum
+    // costs no extra pass over memory. R has C's layout (element (m, n) at residual[m * ldc
+    // + n]). Null: none.
+    const uint8_t* residual = nullptr;
+    QAddParams add;
+    // Float output instead (a last layer whose result leaves int8): C is not written;
+    // c_f32[m * ldc + n] = float(acc) * mult[n] (mult = a_scale * b_scale[n]), no clamp.
+    float* c_f32 = nullptr;
 };
 
 // C (row stride ldc) = requant(A (row stride lda) . B - a_zero * colsum + bias). A may be
-// read up to K bytes per row only. Splits into tasks on `pool` (nullptr: the caller only).
+// read up to K bytes per row only. C may be null when ep.c_f32 is set. Splits into tasks on `pool` (nullptr: the caller only).
 void qgemm_u8s8(int64_t M, const uint8_t* A, int64_t lda, const PackedQGemmB& B, uint8_t* C, int64_t ldc,
                 const QGemmEpilogue& ep, ThreadPool* pool);
+
+// The same with an indirect A, for convolutions without an im2col copy: row m of A is the
+// concatenation of `taps` pieces of K / taps bytes, piece t read at ind[m * taps + t] (an
+// input pixel's channels, or a row of zero points for padding). K / taps must be a multiple
+// of 4, and B packed for the AVX-512 VNNI kernel (qgemm_indirect_supported).
+bool qgemm_indirect_supported(const PackedQGemmB& B, int64_t taps);
+void qgemm_u8s8_indirect(int64_t M, const uint8_t* const* ind, int64_t taps, const PackedQGemmB& B, uint8_t* C, int64_t ldc,
+                         const QGemmEpilogue& ep, ThreadPool* pool);
 
 }  // namespace edgecnn

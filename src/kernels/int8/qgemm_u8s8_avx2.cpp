@@ -29,6 +29,22 @@ inline void store8(const QGemmJob& j, __m256i acc, int64_t n, int count, uint8_t
     f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps(-kRequantLimit)), _mm256_set1_ps(kRequantLimit));
     __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(j.ep.c_zero));
     q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(j.ep.lo)), _mm256_set1_epi32(j.ep.hi));
+    if (const uint8_t* res = j.ep.residual) {
+        // The fused residual add (qadd_u8 of requant.hpp); R has C's layout.
+        const QAddParams& ap = j.ep.add;
+        const int64_t off = c - j.C;
+        alignas(16) uint8_t rb8[16] = {};
+        std::memcpy(rb8, res + off, size_t(count));
+        const __m256i rb = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(rb8)));
+        const __m256 fa = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, _mm256_set1_epi32(ap.a_zero))),
+                                        _mm256_set1_ps(ap.a_mult));
+        const __m256 fb = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(rb, _mm256_set1_epi32(ap.b_zero))),
+                                        _mm256_set1_ps(ap.b_mult));
+        f = _mm256_add_ps(fa, fb);
+        f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps(-kRequantLimit)), _mm256_set1_ps(kRequantLimit));
+        q = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(ap.y_zero));
+        q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(ap.lo)), _mm256_set1_epi32(ap.hi));
+    }
     const __m128i w16 = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
     const __m128i b8 = _mm_packus_epi16(w16, w16);
     if (count >= 8) {
@@ -37,6 +53,27 @@ inline void store8(const QGemmJob& j, __m256i acc, int64_t n, int count, uint8_t
         alignas(16) uint8_t tmp[16];
         _mm_store_si128(reinterpret_cast<__m128i*>(tmp), b8);
         std::memcpy(c, tmp, size_t(count));
+    }
+}
+
+// Float output (QGemmEpilogue::c_f32): float(acc - a_zero * colsum + bias) * mult.
+inline void store8_f32(const QGemmJob& j, __m256i acc, int64_t n, int count, float* c) {
+    const __m256i cs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(j.col_sums + n));
+    acc = _mm256_sub_epi32(acc, _mm256_mullo_epi32(cs, _mm256_set1_epi32(j.ep.a_zero)));
+    alignas(32) int32_t bias[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    alignas(32) float mult[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < count; ++i) {
+        if (j.ep.bias) bias[i] = j.ep.bias[n + i];
+        mult[i] = j.ep.mult[n + i];
+    }
+    acc = _mm256_add_epi32(acc, _mm256_load_si256(reinterpret_cast<const __m256i*>(bias)));
+    const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_load_ps(mult));
+    if (count >= 8) {
+        _mm256_storeu_ps(c, f);
+    } else {
+        alignas(32) float tmp[8];
+        _mm256_store_ps(tmp, f);
+        std::memcpy(c, tmp, size_t(count) * sizeof(float));
     }
 }
 
@@ -63,6 +100,12 @@ void tile(const QGemmJob& j, int64_t m, int64_t p, int ncols) {
         }
     }
     for (int r = 0; r < MR; ++r) {
+        if (float* cf = j.ep.c_f32) {
+            float* c = cf + (m + r) * j.ldc + p;
+            store8_f32(j, acc[r][0], p, std::min(ncols, 8), c);
+            if (ncols > 8) store8_f32(j, acc[r][1], p + 8, ncols - 8, c + 8);
+            continue;
+        }
         uint8_t* c = j.C + (m + r) * j.ldc + p;
         store8(j, acc[r][0], p, std::min(ncols, 8), c);
         if (ncols > 8) store8(j, acc[r][1], p + 8, ncols - 8, c + 8);

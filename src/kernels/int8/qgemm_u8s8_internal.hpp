@@ -21,6 +21,10 @@ struct QGemmJob {
     uint8_t* C = nullptr;
     int64_t ldc = 0;
     QGemmEpilogue ep;
+    // Indirect A (qgemm_u8s8_indirect; VNNI kernel only): row m's K bytes are `taps`
+    // pieces of K / taps bytes (a multiple of 4), piece t at ind[m * taps + t]. Null: A.
+    const uint8_t* const* ind = nullptr;
+    int64_t taps = 0;
 };
 
 // Rows [m0, m1) x columns [n0, n1), n0 a multiple of the panel width.
