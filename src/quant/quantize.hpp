@@ -30,6 +30,11 @@ struct QuantizeOptions {
     double percentile = 99.99;      // for method percentile: of |x| (and of x's sign side)
     double max_error = 0.02;        // budget of the accuracy guard; <= 0 disables the guard
     int64_t guard_samples = 64;     // calibration samples the guard compares on
+    // A second budget (e.g. --max-drop: top-1 percentage points lost on a labelled set):
+    // when `drop` is set, the guard also backs off layers until drop(candidate) <= max_drop.
+    // Layers go back to FP32 in the order of their output sensitivity either way.
+    std::function<double(const Graph&)> drop;
+    double max_drop = 0;
     // Progress of each phase: (phase name, done, total).
     std::function<void(const std::string&, int64_t, int64_t)> progress;
 };
@@ -45,6 +50,8 @@ struct QuantizeResult {
     std::vector<LayerReport> layers;
     double error_all_int8 = 0;  // every layer quantized
     double final_error = 0;     // with the guard's choice
+    double drop_all_int8 = 0;   // opt.drop of the every-layer model (when opt.drop is set)
+    double final_drop = 0;      // opt.drop of the final model
 };
 
 QuantizeResult quantize_model(const Graph& float_model, CalibrationSource& calib, const QuantizeOptions& opt);
