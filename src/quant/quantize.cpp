@@ -467,7 +467,8 @@ QuantizeResult quantize_model(const Graph& float_model, CalibrationSource& calib
     };
     if (opt.max_error > 0 || use_drop) {
         for (size_t k = 0; k < layers.size(); ++k) {
-            res.layers[k].sensitivity = meter.error(*builder.build({layers[k]}));
+            auto one = builder.build({layers[k]});
+            res.layers[k].sensitivity = use_drop && opt.rank_by_drop ? opt.drop(*one) : meter.error(*one);
             progress("sensitivity", int64_t(k + 1), int64_t(layers.size()));
         }
         std::vector<size_t> order(layers.size());

@@ -35,13 +35,17 @@ struct QuantizeOptions {
     // Layers go back to FP32 in the order of their output sensitivity either way.
     std::function<double(const Graph&)> drop;
     double max_drop = 0;
+    // Rank layers by drop(only that layer int8) instead of the output error: for outputs
+    // where a max-abs error says little (probability maps: one flipped pixel is error 1).
+    // Costs one drop() per layer.
+    bool rank_by_drop = false;
     // Progress of each phase: (phase name, done, total).
     std::function<void(const std::string&, int64_t, int64_t)> progress;
 };
 
 struct LayerReport {
     std::string name, op;
-    double sensitivity = 0;  // error with only this layer quantized
+    double sensitivity = 0;  // error (or drop, with rank_by_drop) with only this layer quantized
     bool int8 = true;        // final precision
 };
 

@@ -84,9 +84,11 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 int cmd_quantize(const QuantizeArgs& a) {
     auto graph = load_model(a.model);
-    if (graph->opset < 13)
+    // A QDQ .onnx needs opset 13 (per-channel); an .ecnn is read by edgecnn alone, which
+    // runs QuantizeLinear/DequantizeLinear in models of any opset.
+    if (graph->opset < 13 && !ends_with(a.output, ".ecnn"))
         fail_unsupported(a.model + ": opset " + std::to_string(graph->opset) +
-                         "; quantize writes per-channel QDQ (opset 13) and needs a model of opset 13 or later");
+                         "; a QDQ .onnx needs per-channel QDQ (opset 13) and a model of opset 13 or later (write -o FILE.ecnn instead)");
     const CpuFeatures& f = cpu_features();
     if (!f.avx512_vnni && !f.avx_vnni && !f.dotprod)
         std::fprintf(stderr, "warning: this CPU has no int8 dot-product instructions (VNNI): int8 may not be faster than fp32\n");
