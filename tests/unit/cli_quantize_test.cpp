@@ -11,6 +11,7 @@
 #include "io/idx.hpp"
 #include "onnx/importer.hpp"
 #include "quant/calibration.hpp"
+#include "quant/image_source.hpp"
 #include "runtime/session.hpp"
 #include "vision/image.hpp"
 
@@ -156,4 +157,47 @@ TEST(CliQuantize, EcnnOutputRunsLikeTheQdqOnnx) {
     auto bad = run_cli("quantize " + kModel + calib + " -o " + (dir / "x.int8.bin").string());
     EXPECT_NE(bad.exit_code, 0);
     EXPECT_NE(bad.output.find("x.int8.bin"), std::string::npos) << bad.output;
+}
+
+// Listing photo folders: flat, ImageFolder tree, the mixed case refused, and a limit that
+// samples every class.
+TEST(ImageSource, ListsFoldersAndTreesAndSpreadsTheLimit) {
+    namespace fs = std::filesystem;
+    auto dir = temp_dir("image_source");
+    edgecnn::vision::Image img;
+    img.width = img.height = 28;
+    img.channels = 1;
+    img.pixels.assign(28 * 28, 7);
+    for (const char* cls : {"a_cls", "b_cls", "c_cls"}) {
+        fs::create_directories(dir / "tree" / cls);
+        for (int i = 0; i < 4; ++i)
+            edgecnn::vision::write_png((dir / "tree" / cls / (std::to_string(i) + ".png")).string(), img);
+    }
+    fs::create_directories(dir / "tree" / "empty_cls");  // no photos: not a class
+    auto l = edgecnn::list_images((dir / "tree").string());
+    ASSERT_EQ(l.files.size(), 12u);
+    EXPECT_EQ(l.classes, (std::vector<std::string>{"a_cls", "b_cls", "c_cls"}));
+    EXPECT_EQ(l.labels.front(), 0);
+    EXPECT_EQ(l.labels.back(), 2);
+    EXPECT_TRUE(edgecnn::is_image_folder((dir / "tree").string()));
+
+    auto g = edgecnn::import_onnx_file(kModel);
+    auto src = edgecnn::image_folder_source(*g, (dir / "tree").string(), {}, 3);
+    ASSERT_EQ(src->size(), 3);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(src->label(i), i);  // one photo of each class
+    auto x = src->get(0);
+    ASSERT_EQ(x.size(), 1u);
+    EXPECT_EQ(x[0].second.shape(), (edgecnn::Shape{1, 1, 28, 28}));
+    EXPECT_FLOAT_EQ(x[0].second.data<float>()[0], 7.f / 255.f);
+
+    edgecnn::vision::write_png((dir / "tree" / "stray.png").string(), img);
+    try {
+        edgecnn::list_images((dir / "tree").string());
+        ADD_FAILURE() << "a tree with a stray photo was accepted";
+    } catch (const edgecnn::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("tree"), std::string::npos) << e.what();
+    }
+    fs::create_directories(dir / "none");
+    EXPECT_FALSE(edgecnn::is_image_folder((dir / "none").string()));
+    EXPECT_THROW(edgecnn::list_images((dir / "none").string()), edgecnn::Error);
 }
