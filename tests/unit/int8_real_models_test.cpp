@@ -190,10 +190,12 @@ TEST(Int8RealModels, PpOcrDetMapIoUAndClsAgreement) {
     QuantizeOptions dq = quiet_options(0, 2);
     // The guard's budget for a probability map: IoU at 0.3 with FP32's on the calibration
     // photos (as points: 100 * (1 - min IoU)), layers ranked by that IoU alone.
+    // (on the three text photos of the calibration set: the guard runs once per layer)
+    constexpr int64_t kGuardPhotos = 3;
     std::vector<Tensor> ref_maps;
     {
         Session s(det);
-        for (int64_t i = 0; i < cal->size(); ++i) ref_maps.push_back(first_output(s, cal->get(i)));
+        for (int64_t i = 0; i < kGuardPhotos; ++i) ref_maps.push_back(first_output(s, cal->get(i)));
     }
     auto map_iou = [](const Tensor& a, const Tensor& b) {
         int64_t inter = 0, uni = 0;
@@ -208,7 +210,8 @@ TEST(Int8RealModels, PpOcrDetMapIoUAndClsAgreement) {
         dq.drop = [&](const Graph& cand) {
             Session s(std::make_shared<Graph>(cand));
             double worst = 1.0;
-            for (int64_t i = 0; i < cal->size(); ++i) worst = std::min(worst, map_iou(ref_maps[size_t(i)], first_output(s, cal->get(i))));
+            for (int64_t i = 0; i < kGuardPhotos; ++i)
+                worst = std::min(worst, map_iou(ref_maps[size_t(i)], first_output(s, cal->get(i))));
             return 100.0 * (1.0 - worst);
         };
         dq.max_drop = 1.0;
@@ -237,10 +240,9 @@ TEST(Int8RealModels, PpOcrDetMapIoUAndClsAgreement) {
         std::printf("det %-26s map %s: %lld pixels in the union, IoU %.4f\n",
                     std::filesystem::path(check[size_t(i)]).filename().c_str(), shape_str(a.shape()).c_str(),
                     (long long)uni, iou);
-        // Issue 4 asks for IoU >= 0.95. Measured (x86 VNNI, this calibration): imageTextN
-        // 0.978, text_motion 0.974, bw_text 0.916 even with 34 of 62 layers kept in FP32 by
-        // the guard, so the bar is NOT met on bw_text.png (its map differs from the
-        // calibration photos'; see the report). This floor guards against regressions.
+        // Issue 4 asks for IoU >= 0.95. Measured (x86 VNNI, this calibration, 43 of 62
+        // layers int8): imageTextN 0.975, text_motion 0.942, bw_text 0.934, so the bar is
+        // NOT met on the last two (see docs/INT8.md). This floor guards against regressions.
         EXPECT_GE(iou, 0.90) << check[size_t(i)];
     }
 
@@ -253,7 +255,7 @@ TEST(Int8RealModels, PpOcrDetMapIoUAndClsAgreement) {
                 chk_crops.size());
     ASSERT_GE(chk_crops.size(), 50u);
     TensorSource cs(cls_in, cal_crops);
-    QuantizeResult rc = quantize_model(*cls, cs, quiet_options(0.02, 32));
+    QuantizeResult rc = quantize_model(*cls, cs, quiet_options(0.02, 16));
     Session c32(cls), c8(rc.graph);
     int64_t agree = 0;
     for (const auto& x : chk_crops) {
