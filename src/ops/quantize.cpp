@@ -603,8 +603,10 @@ void register_quant_ops(OpRegistry& r) {
     r.add("edgecnn.QAvgPoolNhwc", [](const OpAttrs& a) { return std::make_unique<QAvgPoolNhwc>(a); });
     r.add("edgecnn.QRequant", [](const OpAttrs& a) { return std::make_unique<QRequantOp>(a); });
     r.add("edgecnn.QAdd", [](const OpAttrs& a) { return std::make_unique<QAdd>(a); });
-    r.add("QuantizeLinear", [](const OpAttrs& a) { return std::make_unique<QuantizeLinear>(a); }, 10);
-    r.add("DequantizeLinear", [](const OpAttrs& a) { return std::make_unique<DequantizeLinear>(a); }, 10);
+    // From opset 1 (ONNX has them from 10): `edgecnn quantize` inserts them into models of
+    // any opset, and upgrading a model's opset would change its other ops (Clip, Slice).
+    r.add("QuantizeLinear", [](const OpAttrs& a) { return std::make_unique<QuantizeLinear>(a); }, 1);
+    r.add("DequantizeLinear", [](const OpAttrs& a) { return std::make_unique<DequantizeLinear>(a); }, 1);
     r.add("edgecnn.QConvNhwc", [](const OpAttrs& a) { return std::make_unique<QConvNhwc>(a); });
     r.add("edgecnn.QGemm", [](const OpAttrs& a) { return std::make_unique<QGemm>(a); });
     r.add("edgecnn.QMaxPoolNhwc", [](const OpAttrs& a) { return std::make_unique<QMaxPoolNhwc>(a); });

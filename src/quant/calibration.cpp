@@ -7,6 +7,7 @@
 #include "base/error.hpp"
 #include "io/idx.hpp"
 #include "io/npy.hpp"
+#include "quant/image_source.hpp"
 
 namespace edgecnn {
 
@@ -148,7 +149,7 @@ std::unique_ptr<CalibrationSource> idx_image_source(const Graph& g, const std::s
 }
 
 std::unique_ptr<CalibrationSource> open_calibration_source(const Graph& g, const std::string& spec,
-                                                           const ImagePreprocess& pre, int64_t limit,
+                                                           const vision::Preprocess& pre, int64_t limit,
                                                            const std::map<std::string, Shape>& shapes) {
     if (spec.rfind("random:", 0) == 0) {
         int64_t n = 0;
@@ -161,8 +162,21 @@ std::unique_ptr<CalibrationSource> open_calibration_source(const Graph& g, const
         return std::make_unique<RandomSource>(g, limit > 0 ? std::min(n, limit) : n, shapes);
     }
     if (!std::filesystem::exists(spec)) throw Error(ErrorKind::Io, "calibration source '" + spec + "' does not exist");
-    if (std::filesystem::is_directory(spec)) return std::make_unique<FolderSource>(g, spec, limit);
-    return idx_image_source(g, spec, pre, limit);
+    if (std::filesystem::is_directory(spec)) {
+        if (is_image_folder(spec)) return image_folder_source(g, spec, pre, limit);
+        return std::make_unique<FolderSource>(g, spec, limit);
+    }
+    // IDX images are grey: one mean and one std (a triple of equal values is the same).
+    for (int c = 1; c < 3; ++c)
+        if (pre.mean[size_t(c)] != pre.mean[0] || pre.std[size_t(c)] != pre.std[0])
+            fail(spec + ": IDX images have one channel; give one --mean and one --std value");
+    if (pre.resize != vision::ResizeMode::Stretch || pre.width || pre.height || pre.bgr)
+        fail(spec + ": IDX images are fed as stored; --resize/--size/--bgr apply to photos only");
+    ImagePreprocess ip;
+    ip.scale = pre.scale;
+    ip.mean = pre.mean[0];
+    ip.std = pre.std[0];
+    return idx_image_source(g, spec, ip, limit);
 }
 
 std::vector<int> read_idx_labels(const std::string& path) {

@@ -1,8 +1,8 @@
 // Where calibration (and evaluation) inputs come from. A CalibrationSource yields one
 // input set per index (one tensor per graph input, batch 1). Sources today: an IDX images
 // file (MNIST / Fashion-MNIST, .gz or not) with (pixel*scale - mean)/std preprocessing, a
-// folder of .npy/.pb tensors (one file per sample, single-input models), random:N. An
-// image-folder source (src/vision/) slots in by implementing the same interface.
+// folder of .npy/.pb tensors (one file per sample, single-input models), random:N, and a
+// folder of photos or an ImageFolder tree (quant/image_source.hpp, through src/vision/).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -13,6 +13,7 @@
 
 #include "base/tensor.hpp"
 #include "ir/graph.hpp"
+#include "vision/preprocess.hpp"
 
 namespace edgecnn {
 
@@ -24,6 +25,10 @@ public:
     virtual int64_t size() const = 0;
     // Sample i (0 <= i < size()) as the graph's inputs.
     virtual NamedTensors get(int64_t i) = 0;
+    // Sample i's class index when the source is labelled (an ImageFolder tree), else -1.
+    virtual int label(int64_t) const { return -1; }
+    // Class names of a labelled source, in label order (empty when unlabelled).
+    virtual std::vector<std::string> class_names() const { return {}; }
 };
 
 // Preprocessing of 8-bit images: x = (pixel * scale - mean) / std.
@@ -37,10 +42,12 @@ struct ImagePreprocess {
 // 4-D input [1,1,H,W] (or [1,H,W,1] / [1,H,W] as the graph's declared rank and dims say).
 std::unique_ptr<CalibrationSource> idx_image_source(const Graph& g, const std::string& path, const ImagePreprocess& pre,
                                                     int64_t limit);
-// Parses SOURCE: "random:N", a folder of .npy/.pb files, or an IDX images file.
+// Parses SOURCE: "random:N", a folder of .npy/.pb files, a folder of photos or an
+// ImageFolder tree (preprocessed by `pre`, as `run --image` does), or an IDX images file
+// (one flag set, one meaning: (pixel*pre.scale - pre.mean)/pre.std, one channel).
 // `shapes` binds inputs with dynamic dims for random:N (a dynamic batch defaults to 1).
 std::unique_ptr<CalibrationSource> open_calibration_source(const Graph& g, const std::string& spec,
-                                                           const ImagePreprocess& pre, int64_t limit,
+                                                           const vision::Preprocess& pre, int64_t limit,
                                                            const std::map<std::string, Shape>& shapes = {});
 
 // Reader of .pb tensor files for folder sources: protobuf lives in the ONNX library

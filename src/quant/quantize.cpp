@@ -457,11 +457,18 @@ QuantizeResult quantize_model(const Graph& float_model, CalibrationSource& calib
     for (size_t i : layers) res.layers.push_back({pg->nodes[i].name, pg->nodes[i].op_type, 0.0, true});
 
     ErrorMeter meter(*pg, calib, opt.guard_samples);
-    res.error_all_int8 = meter.error(*builder.build(chosen));
+    std::shared_ptr<Graph> all8 = builder.build(chosen);
+    res.error_all_int8 = meter.error(*all8);
     res.final_error = res.error_all_int8;
-    if (opt.max_error > 0) {
+    const bool use_drop = bool(opt.drop);
+    if (use_drop) res.drop_all_int8 = res.final_drop = opt.drop(*all8);
+    auto holds = [&] {
+        return (opt.max_error <= 0 || res.final_error <= opt.max_error) && (!use_drop || res.final_drop <= opt.max_drop);
+    };
+    if (opt.max_error > 0 || use_drop) {
         for (size_t k = 0; k < layers.size(); ++k) {
-            res.layers[k].sensitivity = meter.error(*builder.build({layers[k]}));
+            auto one = builder.build({layers[k]});
+            res.layers[k].sensitivity = use_drop && opt.rank_by_drop ? opt.drop(*one) : meter.error(*one);
             progress("sensitivity", int64_t(k + 1), int64_t(layers.size()));
         }
         std::vector<size_t> order(layers.size());
@@ -469,10 +476,12 @@ QuantizeResult quantize_model(const Graph& float_model, CalibrationSource& calib
         std::stable_sort(order.begin(), order.end(),
                          [&](size_t a, size_t b) { return res.layers[a].sensitivity > res.layers[b].sensitivity; });
         for (size_t k : order) {
-            if (res.final_error <= opt.max_error) break;
+            if (holds()) break;
             chosen.erase(layers[k]);
             res.layers[k].int8 = false;
-            res.final_error = meter.error(*builder.build(chosen));
+            std::shared_ptr<Graph> cand = builder.build(chosen);
+            res.final_error = meter.error(*cand);
+            if (use_drop) res.final_drop = opt.drop(*cand);
             progress("guard", int64_t(layers.size() - chosen.size()), int64_t(layers.size()));
         }
     }

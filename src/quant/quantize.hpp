@@ -30,13 +30,22 @@ struct QuantizeOptions {
     double percentile = 99.99;      // for method percentile: of |x| (and of x's sign side)
     double max_error = 0.02;        // budget of the accuracy guard; <= 0 disables the guard
     int64_t guard_samples = 64;     // calibration samples the guard compares on
+    // A second budget (e.g. --max-drop: top-1 percentage points lost on a labelled set):
+    // when `drop` is set, the guard also backs off layers until drop(candidate) <= max_drop.
+    // Layers go back to FP32 in the order of their output sensitivity either way.
+    std::function<double(const Graph&)> drop;
+    double max_drop = 0;
+    // Rank layers by drop(only that layer int8) instead of the output error: for outputs
+    // where a max-abs error says little (probability maps: one flipped pixel is error 1).
+    // Costs one drop() per layer.
+    bool rank_by_drop = false;
     // Progress of each phase: (phase name, done, total).
     std::function<void(const std::string&, int64_t, int64_t)> progress;
 };
 
 struct LayerReport {
     std::string name, op;
-    double sensitivity = 0;  // error with only this layer quantized
+    double sensitivity = 0;  // error (or drop, with rank_by_drop) with only this layer quantized
     bool int8 = true;        // final precision
 };
 
@@ -45,6 +54,8 @@ struct QuantizeResult {
     std::vector<LayerReport> layers;
     double error_all_int8 = 0;  // every layer quantized
     double final_error = 0;     // with the guard's choice
+    double drop_all_int8 = 0;   // opt.drop of the every-layer model (when opt.drop is set)
+    double final_drop = 0;      // opt.drop of the final model
 };
 
 QuantizeResult quantize_model(const Graph& float_model, CalibrationSource& calib, const QuantizeOptions& opt);

@@ -1,18 +1,26 @@
-// `edgecnn quantize` (post-training int8 → QDQ .onnx, with the accuracy guard) and
-// `edgecnn eval` (top-1/top-k accuracy over a labelled IDX set).
+// `edgecnn quantize` (post-training int8 → QDQ .onnx or .ecnn, with the accuracy guard)
+// and `edgecnn eval` (top-1/top-k accuracy over an ImageFolder tree or a labelled IDX set).
+// Photos are preprocessed by the same flags and sidecar as `run --image`; IDX images by
+// the same --scale/--mean/--std, with the same meaning.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <numeric>
+#include <sstream>
 
 #include "base/cpu_features.hpp"
 #include "base/error.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "format/ecnn.hpp"
+#include "image_inputs.hpp"
 #include "io/idx.hpp"
 #include "onnx/exporter.hpp"
 #include "onnx/tensor_proto.hpp"
 #include "quant/calibration.hpp"
+#include "quant/evaluate.hpp"
 #include "quant/quantize.hpp"
 #include "random_inputs.hpp"
 #include "runtime/session.hpp"
@@ -33,32 +41,89 @@ void progress_bar(const std::string& phase, int64_t done, int64_t total) {
 
 Tensor read_pb(const std::string& path) { return read_tensor_pb(path); }
 
-ImagePreprocess preprocess_of(const PreprocessArgs& p) {
-    ImagePreprocess pre;
-    pre.scale = float(p.scale);
-    pre.mean = float(p.mean);
-    pre.std = float(p.std);
-    return pre;
+// A labelled set: an ImageFolder tree (labels from the sub-folders) or IDX images with an
+// IDX labels file.
+struct LabelledSet {
+    std::unique_ptr<CalibrationSource> src;
+    std::vector<int> labels;  // empty: the source's own
+};
+
+LabelledSet open_labelled_set(const Graph& g, const std::string& dataset, const std::string& labels_file,
+                              const vision::Preprocess& pre, int64_t limit) {
+    LabelledSet s;
+    if (std::filesystem::is_directory(dataset)) {
+        if (!labels_file.empty()) fail("--labels is for IDX datasets; " + dataset + " is a folder (labels from its sub-folders)");
+        s.src = open_calibration_source(g, dataset, pre, limit);
+        if (s.src->size() > 0 && s.src->label(0) < 0)
+            fail(dataset + ": not a labelled set: expected an ImageFolder tree (one sub-folder of photos per class)");
+        return s;
+    }
+    if (labels_file.empty()) fail(dataset + ": an IDX dataset needs --labels");
+    s.src = open_calibration_source(g, dataset, pre, 0);  // all, to check the label count
+    s.labels = read_idx_labels(labels_file);
+    if (int64_t(s.labels.size()) != s.src->size())
+        fail(labels_file + ": " + std::to_string(s.labels.size()) + " labels for " + std::to_string(s.src->size()) +
+             " images");
+    if (limit > 0) s.src = open_calibration_source(g, dataset, pre, limit);
+    return s;
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream f(path);
+    if (!f) throw Error(ErrorKind::Io, path + ": cannot read");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
 
 int cmd_quantize(const QuantizeArgs& a) {
     auto graph = load_model(a.model);
-    if (graph->opset < 13)
+    // A QDQ .onnx needs opset 13 (per-channel); an .ecnn is read by edgecnn alone, which
+    // runs QuantizeLinear/DequantizeLinear in models of any opset.
+    if (graph->opset < 13 && !ends_with(a.output, ".ecnn"))
         fail_unsupported(a.model + ": opset " + std::to_string(graph->opset) +
-                         "; quantize writes per-channel QDQ (opset 13) and needs a model of opset 13 or later");
+                         "; a QDQ .onnx needs per-channel QDQ (opset 13) and a model of opset 13 or later (write -o FILE.ecnn instead)");
     const CpuFeatures& f = cpu_features();
     if (!f.avx512_vnni && !f.avx_vnni && !f.dotprod)
         std::fprintf(stderr, "warning: this CPU has no int8 dot-product instructions (VNNI): int8 may not be faster than fp32\n");
     g_read_tensor_pb_hook = read_pb;
-    auto calib = open_calibration_source(*graph, a.calib, preprocess_of(a.pre), a.calib_count,
-                                         parse_input_shapes(a.input_shapes));
+    const bool to_ecnn = ends_with(a.output, ".ecnn");
+    if (!to_ecnn && !ends_with(a.output, ".onnx")) fail("-o " + a.output + ": the output must be a .onnx or .ecnn file");
+    std::string sidecar;
+    const vision::Preprocess pre = resolve_preprocess(a.model, a.image, "", &sidecar);
+    auto calib = open_calibration_source(*graph, a.calib, pre, a.calib_count, parse_input_shapes(a.input_shapes));
     QuantizeOptions opt;
     opt.method = a.method;
     opt.max_error = a.max_error;
     opt.guard_samples = a.guard_samples;
     opt.progress = progress_bar;
+    LabelledSet dataset;
+    double fp32_top1 = 0;
+    if (a.max_drop >= 0) {
+        if (a.dataset.empty()) fail("--max-drop needs a labelled --dataset");
+        dataset = open_labelled_set(*graph, a.dataset, a.labels, pre, a.dataset_limit);
+        EvalOptions eo;
+        eo.batch = 1;
+        Accuracy ref = evaluate_accuracy(graph, *dataset.src, dataset.labels, eo);
+        fp32_top1 = ref.top1_rate();
+        std::printf("fp32 top-1 on %s: %.4f (%lld/%lld)\n", a.dataset.c_str(), fp32_top1, (long long)ref.top1,
+                    (long long)ref.count);
+        opt.max_drop = a.max_drop;
+        opt.drop = [&](const Graph& cand) {
+            EvalOptions e;
+            e.batch = 1;
+            const double top1 = evaluate_accuracy(std::make_shared<Graph>(cand), *dataset.src, dataset.labels, e).top1_rate();
+            return (fp32_top1 - top1) * 100.0;
+        };
+    } else if (!a.dataset.empty() || !a.labels.empty()) {
+        fail("--dataset/--labels are for --max-drop");
+    }
     std::printf("calibrating on %lld inputs from %s (%s)\n", (long long)calib->size(), a.calib.c_str(), a.method.c_str());
     QuantizeResult r = quantize_model(*graph, *calib, opt);
     std::printf("%-32s %-6s %12s  %s\n", "layer", "op", "sensitivity", "precision");
@@ -69,11 +134,34 @@ int cmd_quantize(const QuantizeArgs& a) {
     std::printf("final error: %.5f (budget %.5f, max |int8 - fp32| / fp32 output range over %lld inputs); %lld of %zu layers int8\n",
                 r.final_error, a.max_error, (long long)std::min<int64_t>(a.guard_samples, calib->size()), (long long)n8,
                 r.layers.size());
-    export_onnx_file(*r.graph, a.output, std::max<int64_t>(graph->opset, 13));
+    if (opt.drop)
+        std::printf("top-1 drop: %.2f points with every layer int8, %.2f final (budget %.2f)\n", r.drop_all_int8,
+                    r.final_drop, a.max_drop);
+    if (to_ecnn) {
+        // The QDQ graph as imported (portable): the loader fuses the QDQ pairs into int8
+        // kernels exactly as it does for the .onnx, so both files run the same plan.
+        EcnnWriteOptions o;
+        o.converter = "edgecnn quantize 0.1.0";
+        if (!sidecar.empty()) o.preprocess = read_text(sidecar);
+        write_ecnn_file(a.output, *r.graph, o);
+    } else {
+        export_onnx_file(*r.graph, a.output, std::max<int64_t>(graph->opset, 13));
+        // The float model's sidecar describes the quantized model's input just as well.
+        const std::string out_sidecar = a.output + ".json";
+        if (!sidecar.empty() && !std::filesystem::exists(out_sidecar)) {
+            std::filesystem::copy_file(sidecar, out_sidecar);
+            std::printf("wrote %s (the preprocessing sidecar)\n", out_sidecar.c_str());
+        }
+    }
     std::printf("wrote %s\n", a.output.c_str());
     if (a.max_error > 0 && r.final_error > a.max_error) {
         std::fprintf(stderr, "error: the error budget %.5f is not met even with every layer in fp32 (%.5f)\n", a.max_error,
                      r.final_error);
+        return 2;
+    }
+    if (opt.drop && r.final_drop > a.max_drop) {
+        std::fprintf(stderr, "error: the top-1 budget %.2f points is not met even with every layer in fp32 (%.2f)\n",
+                     a.max_drop, r.final_drop);
         return 2;
     }
     return 0;
@@ -81,57 +169,16 @@ int cmd_quantize(const QuantizeArgs& a) {
 
 int cmd_eval(const EvalArgs& a) {
     auto graph = load_model(a.model);
-    const Graph& g = *graph;
-    if (g.inputs.size() != 1) fail_unsupported(a.model + ": eval feeds models with one input");
-    Tensor images = read_idx_u8(a.dataset);
-    if (images.rank() != 3) fail(a.dataset + ": expected IDX images [N,H,W]");
-    std::vector<int> labels = read_idx_labels(a.labels);
-    if (int64_t(labels.size()) != images.dim(0))
-        fail(a.labels + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(images.dim(0)) + " images");
-    const Value& in = g.value(g.inputs[0]);
-    if (!in.shape || in.shape->empty()) fail_unsupported(a.model + ": input '" + in.name + "' has no declared shape");
-    const bool dynamic_batch = !(*in.shape)[0].is_static();
-    Shape one;
-    for (size_t i = 0; i < in.shape->size(); ++i) {
-        const Dim& d = (*in.shape)[i];
-        if (i == 0) one.push_back(1);
-        else if (d.is_static()) one.push_back(d.value);
-        else fail_unsupported(a.model + ": input '" + in.name + "' has a dynamic dim other than the batch");
-    }
-    const int64_t hw = images.dim(1) * images.dim(2);
-    if (shape_numel(one) != hw) fail(a.dataset + ": images do not match the input " + shape_str(one));
-    const int64_t n = a.limit > 0 ? std::min<int64_t>(a.limit, images.dim(0)) : images.dim(0);
-    const int64_t batch = dynamic_batch ? std::max(1, a.batch) : 1;
-    SessionOptions so;
-    so.num_threads = a.threads;
-    Session session(graph, so);
-    const ImagePreprocess pre = preprocess_of(a.pre);
-    int64_t top1 = 0, topk = 0;
-    for (int64_t b0 = 0; b0 < n; b0 += batch) {
-        const int64_t bs = std::min(batch, n - b0);
-        Shape s = one;
-        s[0] = bs;
-        Tensor x(DType::F32, s);
-        const uint8_t* px = images.data<uint8_t>() + b0 * hw;
-        for (int64_t e = 0; e < bs * hw; ++e) x.data<float>()[e] = (float(px[e]) * pre.scale - pre.mean) / pre.std;
-        auto out = session.run({{in.name, x}});
-        const Tensor& logits = out[0].second;
-        if (logits.dtype() != DType::F32 || logits.rank() != 2 || logits.dim(0) != bs)
-            fail(a.model + ": eval expects a [batch, classes] float32 first output, got " + shape_str(logits.shape()));
-        const int64_t classes = logits.dim(1);
-        for (int64_t i = 0; i < bs; ++i) {
-            const float* l = logits.data<float>() + i * classes;
-            const int label = labels[size_t(b0 + i)];
-            int64_t better = 0;  // classes scored above the label's
-            for (int64_t c = 0; c < classes; ++c) better += l[c] > (label < classes ? l[label] : INFINITY);
-            int64_t best = std::max_element(l, l + classes) - l;
-            top1 += best == label;
-            topk += label < classes && better < a.top_k;
-        }
-        progress_bar("evaluating", b0 + bs, n);
-    }
-    std::printf("top-1: %.4f (%lld/%lld)\n", double(top1) / double(n), (long long)top1, (long long)n);
-    if (a.top_k > 1) std::printf("top-%d: %.4f\n", a.top_k, double(topk) / double(n));
+    const vision::Preprocess pre = resolve_preprocess(a.model, a.image, "");
+    LabelledSet set = open_labelled_set(*graph, a.dataset, a.labels, pre, a.limit);
+    EvalOptions eo;
+    eo.top_k = a.top_k;
+    eo.batch = a.batch;
+    eo.threads = a.threads;
+    eo.progress = progress_bar;
+    Accuracy acc = evaluate_accuracy(graph, *set.src, set.labels, eo);
+    std::printf("top-1: %.4f (%lld/%lld)\n", acc.top1_rate(), (long long)acc.top1, (long long)acc.count);
+    if (a.top_k > 1) std::printf("top-%d: %.4f\n", a.top_k, acc.topk_rate());
     return 0;
 }
 

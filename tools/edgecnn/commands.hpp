@@ -70,19 +70,17 @@ struct StreamArgs {
 };
 
 // Image preprocessing, the same flags wherever images are read: (pixel*scale - mean)/std.
-struct PreprocessArgs {
-    double scale = 1.0 / 255.0;
-    double mean = 0.0;
-    double std = 1.0;
-};
 struct QuantizeArgs {
     std::string model, calib, output;
     std::string method = "minmax";
     double max_error = 0.02;
+    double max_drop = -1;  // --max-drop PP (< 0: not given)
+    std::string dataset, labels;  // labelled set for --max-drop
     int64_t calib_count = 0;  // 0: every input the source has
     int64_t guard_samples = 64;
+    int64_t dataset_limit = 0;
     std::vector<std::string> input_shapes;  // NAME=1x3x224x224, for random:N
-    PreprocessArgs pre;
+    ImageArgs image;  // preprocessing flags / sidecar (as for run --image)
 };
 struct EvalArgs {
     std::string model, dataset, labels;
@@ -90,7 +88,7 @@ struct EvalArgs {
     int batch = 100;
     int threads = 1;
     int64_t limit = 0;
-    PreprocessArgs pre;
+    ImageArgs image;  // preprocessing flags / sidecar (as for run --image)
 };
 int cmd_quantize(const QuantizeArgs& a);
 int cmd_eval(const EvalArgs& a);

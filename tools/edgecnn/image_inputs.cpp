@@ -26,6 +26,10 @@ void add_image_options(CLI::App* cmd, ImageArgs& a) {
     cmd->add_option("--nv21", a.nv21, "Raw NV21 camera frame (Y plane, then interleaved VU)");
     cmd->add_option("--frame-size", a.frame_size, "Size of the --nv12/--nv21 frame: WxH");
     cmd->add_option("--image-input", a.input, "Model input the image feeds (default: the one image-like input)");
+    add_preprocess_options(cmd, a);
+}
+
+void add_preprocess_options(CLI::App* cmd, ImageArgs& a) {
     cmd->add_option("--preprocess", a.preprocess_file, "Preprocessing JSON (default: MODEL.json next to the model)");
     cmd->add_option("--resize", a.flags.resize, "stretch | letterbox | center-crop (default stretch)");
     cmd->add_option("--size", a.flags.size, "Input WxH when the model's is dynamic (or to check it)");
@@ -63,20 +67,28 @@ std::string resolve_task_name(const std::string& model, const ImageArgs& a, cons
     return probe.task;
 }
 
-ImagePipeline make_image_pipeline(const Graph& g, const std::string& model, const ImageArgs& a, const std::string& task) {
-    ImagePipeline p;
-    p.model = model;
-    p.sidecar = sidecar_path(model, a);
+vision::Preprocess resolve_preprocess(const std::string& model, const ImageArgs& a, const std::string& task,
+                                      std::string* sidecar) {
+    vision::Preprocess pre;
+    const std::string sc = sidecar_path(model, a);
+    if (sidecar) *sidecar = sc;
     std::string task_name = task;
-    if (task_name.empty() && !p.sidecar.empty()) {
+    if (task_name.empty() && !sc.empty()) {
         vision::Preprocess probe;
-        vision::apply_sidecar(probe, p.sidecar);
+        vision::apply_sidecar(probe, sc);
         task_name = probe.task;
     }
     if (!task_name.empty())
-        if (const TaskInfo* t = find_task(task_name); t && t->preprocess_defaults) t->preprocess_defaults(p.preprocess);
-    if (!p.sidecar.empty()) vision::apply_sidecar(p.preprocess, p.sidecar);
-    vision::apply_flags(p.preprocess, a.flags);
+        if (const TaskInfo* t = find_task(task_name); t && t->preprocess_defaults) t->preprocess_defaults(pre);
+    if (!sc.empty()) vision::apply_sidecar(pre, sc);
+    vision::apply_flags(pre, a.flags);
+    return pre;
+}
+
+ImagePipeline make_image_pipeline(const Graph& g, const std::string& model, const ImageArgs& a, const std::string& task) {
+    ImagePipeline p;
+    p.model = model;
+    p.preprocess = resolve_preprocess(model, a, task, &p.sidecar);
 
     std::string candidates, all;
     int found = 0;

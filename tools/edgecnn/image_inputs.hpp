@@ -21,6 +21,11 @@ struct ImagePipeline {
     std::string sidecar;  // the sidecar read ("" = none)
 };
 
+// The preprocessing for `model`: defaults < the task's (sidecar "task") < sidecar < flags.
+// `sidecar` receives the sidecar's path ("" = none).
+vision::Preprocess resolve_preprocess(const std::string& model, const ImageArgs& a, const std::string& task,
+                                      std::string* sidecar = nullptr);
+
 // `task` may be empty; when it is, the sidecar's "task" (if any) is used for the defaults.
 // Throws naming the model when it has no single image-like input (listing the inputs and
 // suggesting --image-input or --nhwc/--nchw).

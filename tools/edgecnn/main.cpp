@@ -81,34 +81,37 @@ int main(int argc, char** argv) {
     add_image_options(c_stream, stream.image);
     add_task_options(c_stream, stream.task);
 
-    auto add_preprocess = [](CLI::App* c, PreprocessArgs& p) {
-        c->add_option("--scale", p.scale, "Pixel scale S in (pixel*S - mean)/std (default 1/255)");
-        c->add_option("--mean", p.mean, "Mean subtracted after scaling (default 0)");
-        c->add_option("--std", p.std, "Divisor after the mean (default 1)");
-    };
     QuantizeArgs quant;
     auto* c_quant = app.add_subcommand("quantize", "Post-training int8 quantization to a QDQ .onnx, with an accuracy guard");
     c_quant->add_option("model", quant.model, "Float model (.onnx)")->required();
-    c_quant->add_option("--calib", quant.calib, "IDX images file, folder of .npy/.pb inputs, or random:N")->required();
-    c_quant->add_option("-o,--output", quant.output, "Output QDQ model (.onnx)")->required();
+    c_quant->add_option("--calib", quant.calib,
+                        "Folder of photos, ImageFolder tree, IDX images file, folder of .npy/.pb inputs, or random:N")
+        ->required();
+    c_quant->add_option("-o,--output", quant.output, "Output: QDQ model (.onnx) or deployable file (.ecnn)")->required();
     c_quant->add_option("--method", quant.method, "Range estimation: minmax (default) or percentile");
     c_quant->add_option("--max-error", quant.max_error,
                         "Budget: max |int8 - fp32| / fp32 output range on the calibration inputs (default 0.02; 0: no guard)");
     c_quant->add_option("--calib-count", quant.calib_count, "Use only the first N calibration inputs");
     c_quant->add_option("--guard-samples", quant.guard_samples, "Calibration inputs the guard compares on (default 64)");
     c_quant->add_option("--input-shape", quant.input_shapes, "Bind a dynamic input for random:N: NAME=1x3x224x224");
-    add_preprocess(c_quant, quant.pre);
+    c_quant->add_option("--max-drop", quant.max_drop,
+                        "Budget: top-1 accuracy lost on --dataset, in percentage points (the guard backs off layers)");
+    c_quant->add_option("--dataset", quant.dataset, "Labelled set for --max-drop: ImageFolder tree or IDX images");
+    c_quant->add_option("--labels", quant.labels, "IDX labels file for an IDX --dataset");
+    c_quant->add_option("--dataset-limit", quant.dataset_limit, "Use N samples of --dataset (spread evenly)");
+    add_preprocess_options(c_quant, quant.image);
 
     EvalArgs eval;
-    auto* c_eval = app.add_subcommand("eval", "Top-1 (top-k) accuracy over a labelled IDX image set");
+    auto* c_eval = app.add_subcommand("eval", "Top-1 (top-k) accuracy over a labelled set (ImageFolder tree or IDX)");
     c_eval->add_option("model", eval.model, "Model file (.onnx)")->required();
-    c_eval->add_option("--dataset", eval.dataset, "IDX images file (.gz or not)")->required();
-    c_eval->add_option("--labels", eval.labels, "IDX labels file")->required();
+    c_eval->add_option("--dataset", eval.dataset, "ImageFolder tree (one sub-folder per class) or IDX images file")
+        ->required();
+    c_eval->add_option("--labels", eval.labels, "IDX labels file (for an IDX --dataset)");
     c_eval->add_option("--top-k", eval.top_k, "Also report top-k accuracy");
     c_eval->add_option("--batch", eval.batch, "Images per run when the batch dim is dynamic (default 100)");
     c_eval->add_option("--threads,-t", eval.threads, "Threads, counting the caller (default 1)");
     c_eval->add_option("--limit", eval.limit, "Only the first N images");
-    add_preprocess(c_eval, eval.pre);
+    add_preprocess_options(c_eval, eval.image);
 
     ConvertArgs conv;
     auto* c_convert = app.add_subcommand("convert", "Convert an ONNX model to a deployable .ecnn file");

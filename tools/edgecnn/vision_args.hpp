@@ -36,6 +36,9 @@ struct TaskArgs {
 
 // Registers the options above on a subcommand.
 void add_image_options(CLI::App* cmd, ImageArgs& a);
+// Only the preprocessing part (--preprocess --resize --size --scale --mean --std --bgr --rgb
+// --nhwc --nchw --pad), for commands that read many photos (quantize, eval).
+void add_preprocess_options(CLI::App* cmd, ImageArgs& a);
 void add_task_options(CLI::App* cmd, TaskArgs& a);
 
 }  // namespace edgecnn::cli
