@@ -133,7 +133,7 @@ Fp16Choice choose_fp16(const Graph& g, double tolerance) {
     std::uniform_real_distribution<float> u(-1.f, 1.f);
     for (ValueId id : g.inputs) {
         const Value& v = g.value(id);
-        if (v.dtype != DType::F32 || !v.shape) return c;  // cannot measure: all candidates
+        if (v.dtype != DType::F32 || !v.shape) return c;  // cannot measure: the writer's default
         Shape s;
         for (size_t i = 0; i < v.shape->size(); ++i)
             s.push_back((*v.shape)[i].is_static() ? (*v.shape)[i].value : i == 0 ? 1 : 64);
@@ -158,7 +158,7 @@ Fp16Choice choose_fp16(const Graph& g, double tolerance) {
     try {
         ref = run_with({});
     } catch (const Error& e) {
-        std::fprintf(stderr, "note: --fp16-weights: cannot run the model to measure (%s); all weights in float16\n", e.what());
+        std::fprintf(stderr, "note: --fp16-weights: cannot run the model to measure (%s)\n", e.what());
         return c;
     }
     auto error = [&](const std::vector<ValueId>& ids) {
@@ -327,8 +327,12 @@ int cmd_convert(const ConvertArgs& a) {
                         c.values.size(), c.candidates, c.int16.size(), c.error, a.fp16_tolerance);
         for (size_t i = 0; i < c.kept.size() && i < 8; ++i) std::printf("  kept float32: %s\n", c.kept[i].c_str());
         if (c.kept.size() > 8) std::printf("  kept float32: ... %zu more\n", c.kept.size() - 8);
-        o.fp16_values = std::move(c.values);
-        o.int16_values = std::move(c.int16);
+        if (c.measured) {
+            o.fp16_values = std::move(c.values);
+            o.int16_values = std::move(c.int16);
+        } else {
+            std::printf("fp16: not measured; weight matrices and filters in float16, vectors float32\n");
+        }
     }
     write_ecnn_file(a.output, *stored, o);
     std::printf("wrote %s (%s graph, %zu nodes, %s weights, target %s, %zu packed weight sets)\n", a.output.c_str(),
