@@ -300,13 +300,22 @@ TEST(EcnnDamaged, WrongCpuTarget) {
 
 // Random mutations (a small in-test fuzzer): any outcome but a crash or a non-Error throw.
 TEST(EcnnDamaged, RandomMutationsNeverCrash) {
-    auto bytes = fashion_bytes();
+    // A float32 file, and one with float16 and int16 (scaled) tensors.
+    EcnnWriteOptions mixed;
+    mixed.fp16_weights = true;
+    mixed.fp16_values = std::set<std::string>{};
+    int nth = 0;
+    for (const Value& v : import_onnx_file(kFashion)->values)
+        if (v.constant && v.constant->dtype() == DType::F32)
+            (nth++ % 2 ? *mixed.fp16_values : mixed.int16_values).insert(v.name);
+    const std::vector<std::vector<uint8_t>> files = {fashion_bytes(), fashion_bytes(mixed)};
+    ASSERT_NE(files[0].size(), files[1].size());
     std::mt19937 rng(1);
     EcnnLoadOptions no_sum;
     no_sum.verify_checksum = false;
     int loaded = 0;
     for (int iter = 0; iter < 300; ++iter) {
-        auto b = bytes;
+        auto b = files[size_t(iter % 2)];
         int flips = 1 + int(rng() % 4);
         for (int k = 0; k < flips; ++k) b[rng() % std::min<size_t>(b.size(), 4096)] = uint8_t(rng());
         try {
