@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -31,6 +32,9 @@ constexpr size_t kHeaderHashAt = 120;
 // cache line, the widest vector) from 64 bytes up; smaller ones (biases of a few channels,
 // shape constants) at 16 bytes, so that padding does not undo --fp16-weights' savings.
 size_t tensor_alignment(uint64_t nbytes) { return nbytes >= 64 ? 64 : 16; }
+// Float16 bytes are widened into fresh aligned memory at load, never used in place: they
+// need no alignment beyond what reading them does (16 keeps rows of small tensors apart).
+constexpr size_t kWidenedAlignment = 16;
 
 struct Header {
     uint16_t major = 0, minor = 0;
@@ -222,7 +226,7 @@ private:
         DType dt = dtype_of(r->dtype(), what);
         DType st = r->stored() == 0 ? dt : dtype_of(r->stored(), what);
         if (dt == DType::Undefined) bad(what + ": tensor without dtype");
-        if (st != dt && !(dt == DType::F32 && st == DType::F16))
+        if (st != dt && !(dt == DType::F32 && (st == DType::F16 || st == DType::I16)))
             bad(what + ": stored as " + dtype_name(st) + " for a " + dtype_name(dt) + " tensor");
         Shape shape;
         if (r->shape())
@@ -238,9 +242,13 @@ private:
         if (r->nbytes() != need)
             bad(what + ": " + std::to_string(r->nbytes()) + " stored bytes for shape " + shape_str(shape) + " " +
                 dtype_name(st));
-        if (r->offset() % tensor_alignment(need) != 0 || r->offset() > data_size_ || need > data_size_ - r->offset())
+        if (r->offset() > data_size_ || need > data_size_ - r->offset())
             bad(what + ": data [" + std::to_string(r->offset()) + ", +" + std::to_string(need) +
                 ") outside the data section (" + std::to_string(data_size_) + " bytes)");
+        const size_t align = st == dt ? tensor_alignment(need) : kWidenedAlignment;
+        if (r->offset() % align != 0)
+            bad(what + ": data at offset " + std::to_string(r->offset()) + " is not " + std::to_string(align) +
+                "-byte aligned");
         if (int64_t(need) > max_tensor_bytes())
             throw Error(ErrorKind::Limit, name_ + ": " + what + ": " + std::to_string(need) + " bytes exceed the tensor limit");
         void* p = const_cast<uint8_t*>(data_ + r->offset());
@@ -249,7 +257,21 @@ private:
         Tensor t = Tensor::uninitialized(DType::F32, shape);
         const uint8_t* src = static_cast<const uint8_t*>(p);
         float* dst = t.data<float>();
-        for (int64_t i = 0; i < numel; ++i) dst[i] = half_to_float(get_le<uint16_t>(src + 2 * i));
+        if (st == DType::F16) {
+            for (int64_t i = 0; i < numel; ++i) dst[i] = half_to_float(get_le<uint16_t>(src + 2 * i));
+            return t;
+        }
+        const auto* sc = r->scales();
+        const size_t slices = sc ? sc->size() : 0;
+        if (slices == 0 || (slices != 1 && (shape.empty() || int64_t(slices) != shape[0])))
+            bad(what + ": int16 tensor with " + std::to_string(slices) + " scales for shape " + shape_str(shape));
+        const int64_t per = numel / int64_t(slices);
+        for (size_t s = 0; s < slices; ++s) {
+            const float k = sc->Get(flatbuffers::uoffset_t(s));
+            if (!std::isfinite(k)) bad(what + ": non-finite int16 scale");
+            for (int64_t i = int64_t(s) * per; i < int64_t(s + 1) * per; ++i)
+                dst[i] = float(int16_t(get_le<uint16_t>(src + 2 * i))) * k;
+        }
         return t;
     }
 
@@ -319,7 +341,10 @@ public:
                 }
             }
             flatbuffers::Offset<fb::TensorRef> c;
-            if (v.constant) c = tensor(*v.constant, options_.fp16_weights);
+            if (v.constant && options_.fp16_weights && options_.int16_values.count(v.name) && v.constant->rank() >= 1 &&
+                fp16_storable(*v.constant))
+                c = int16_tensor(*v.constant);
+            else if (v.constant) c = tensor(*v.constant, options_.fp16_weights && to_fp16(v.name, *v.constant));
             values.push_back(fb::CreateValue(fbb_, name, int(v.dtype), v.shape.has_value() && !v.constant, dims, params, c));
         }
         std::vector<flatbuffers::Offset<fb::Node>> nodes;
@@ -399,9 +424,9 @@ private:
     flatbuffers::Offset<fb::TensorRef> tensor(const Tensor& t, bool fp16) {
         if (t.dtype() == DType::String || t.dtype() == DType::Undefined)
             fail_unsupported("tensors of type " + dtype_name(t.dtype()) + " cannot be stored in an .ecnn file");
-        DType st = fp16 && t.dtype() == DType::F32 && fp16_safe(t) ? DType::F16 : t.dtype();
+        DType st = fp16 && t.dtype() == DType::F32 && fp16_storable(t) ? DType::F16 : t.dtype();
         size_t n = size_t(t.numel()) * dtype_size(st);
-        size_t align = tensor_alignment(n);
+        size_t align = st == t.dtype() ? tensor_alignment(n) : kWidenedAlignment;
         size_t offset = (data_.size() + align - 1) / align * align;
         data_.resize(offset + n, 0);
         if (st == t.dtype()) {
@@ -411,6 +436,27 @@ private:
             for (int64_t i = 0; i < t.numel(); ++i) put_le<uint16_t>(&data_[offset + 2 * size_t(i)], float_to_half(src[i]));
         }
         return fb::CreateTensorRef(fbb_, int(t.dtype()), st == t.dtype() ? 0 : int(st), fbb_.CreateVector(t.shape()), offset, n);
+    }
+
+    // Symmetric int16 per slice of the first dim: scale = max|slice| / 32767.
+    flatbuffers::Offset<fb::TensorRef> int16_tensor(const Tensor& t) {
+        const int64_t slices = t.dim(0) > 0 ? t.dim(0) : 1, per = t.numel() / slices;
+        const float* src = static_cast<const float*>(t.raw());
+        size_t n = size_t(t.numel()) * 2;
+        size_t offset = (data_.size() + kWidenedAlignment - 1) / kWidenedAlignment * kWidenedAlignment;
+        data_.resize(offset + n, 0);
+        std::vector<float> scales(size_t(slices), 1.f);
+        for (int64_t s = 0; s < slices; ++s) {
+            float mx = 0;
+            for (int64_t i = s * per; i < (s + 1) * per; ++i) mx = std::max(mx, std::fabs(src[i]));
+            if (mx > 0) scales[size_t(s)] = mx / 32767.f;
+            for (int64_t i = s * per; i < (s + 1) * per; ++i) {
+                long q = std::lround(src[i] / scales[size_t(s)]);
+                put_le<uint16_t>(&data_[offset + 2 * size_t(i)], uint16_t(int16_t(std::clamp(q, -32767L, 32767L))));
+            }
+        }
+        return fb::CreateTensorRef(fbb_, int(t.dtype()), int(DType::I16), fbb_.CreateVector(t.shape()), offset, n,
+                                   fbb_.CreateVector(scales));
     }
 
     flatbuffers::Offset<fb::Attr> attribute(const std::string& key, const Attribute& a, const Node& n) {
@@ -436,22 +482,13 @@ private:
                          " cannot be stored in an .ecnn file");
     }
 
-    // Whether a float32 tensor goes to float16 under --fp16-weights. Only weight matrices
-    // and filters (rank >= 2): biases, BatchNorm statistics and scales are a small share of
-    // the bytes but set whole channels (with them in float16 too, ResNet-50's error grew
-    // from 0.9% to 1.1% of its output range). And only when every element rounds within
-    // float16's precision relative to the tensor's largest magnitude: tensors of tiny
-    // values (subnormal in float16) or beyond its range stay float32.
-    static bool fp16_safe(const Tensor& t) {
-        if (t.rank() < 2 || t.numel() == 0) return false;
-        const float* p = static_cast<const float*>(t.raw());
-        float max_abs = 0, max_err = 0;
-        for (int64_t i = 0; i < t.numel(); ++i) {
-            if (!std::isfinite(p[i]) || std::fabs(p[i]) > 65504.f) return false;
-            max_abs = std::max(max_abs, std::fabs(p[i]));
-            max_err = std::max(max_err, std::fabs(half_to_float(float_to_half(p[i])) - p[i]));
-        }
-        return max_err <= max_abs * (1.f / 2048.f);
+    // Whether value `name`'s constant goes to float16 under --fp16-weights. By default only
+    // weight matrices and filters (rank >= 2): biases, BatchNorm statistics and scales are a
+    // small share of the bytes but set whole channels (with them in float16 too, ResNet-50's
+    // error grew from 0.9% to 1.1% of its output range). `convert` measures instead.
+    bool to_fp16(const std::string& name, const Tensor& t) const {
+        if (options_.fp16_values) return options_.fp16_values->count(name) != 0;
+        return t.rank() >= 2;
     }
 
     EcnnWriteOptions options_;
@@ -460,6 +497,18 @@ private:
 };
 
 }  // namespace
+
+bool fp16_storable(const Tensor& t) {
+    if (t.dtype() != DType::F32 || t.numel() == 0) return false;
+    const float* p = static_cast<const float*>(t.raw());
+    float max_abs = 0, max_err = 0;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+        if (!std::isfinite(p[i]) || std::fabs(p[i]) > 65504.f) return false;
+        max_abs = std::max(max_abs, std::fabs(p[i]));
+        max_err = std::max(max_err, std::fabs(half_to_float(float_to_half(p[i])) - p[i]));
+    }
+    return max_err <= max_abs * (1.f / 2048.f);
+}
 
 void check_ecnn_target(const std::string& target, const std::string& file) {
     if (target == "portable") return;

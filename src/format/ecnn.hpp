@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,7 +29,7 @@
 namespace edgecnn {
 
 constexpr uint16_t kEcnnVersionMajor = 1;
-constexpr uint16_t kEcnnVersionMinor = 0;
+constexpr uint16_t kEcnnVersionMinor = 1;  // 1.1: int16 weights (TensorRef.scales), float16 ones 16-byte aligned
 constexpr size_t kEcnnHeaderSize = 128;
 
 struct EcnnInfo {
@@ -62,11 +64,24 @@ bool is_ecnn_file(const std::string& path);
 
 struct EcnnWriteOptions {
     bool fp16_weights = false;        // float32 tensors stored as float16
+    // Under fp16_weights, which constants (value names) go to float16: when set, exactly
+    // these (those that fp16_storable() accepts; `convert` picks them by measuring the
+    // output error, see cmd_convert.cpp); unset, every storable weight matrix or filter
+    // (rank >= 2) while biases and other vectors stay float32.
+    std::optional<std::set<std::string>> fp16_values;
+    // Under fp16_weights, constants stored instead as int16 with one float scale per slice
+    // of the first dim (16 bits too, 2^-15 of each output channel's largest magnitude).
+    std::set<std::string> int16_values;
     std::string target = "portable";  // non-portable files load only on that CPU family
     std::string preprocess;           // opaque JSON
     std::vector<std::string> class_names;
     std::string converter = "edgecnn";
 };
+
+// Whether a float32 tensor can be stored as float16 without leaving its range: finite,
+// within +-65504, and every element rounds within float16's precision relative to the
+// tensor's largest magnitude (a tensor of tiny values, subnormal in float16, stays float32).
+bool fp16_storable(const Tensor& t);
 
 std::vector<uint8_t> serialize_ecnn(const Graph& g, const EcnnWriteOptions& options);
 void write_ecnn_file(const std::string& path, const Graph& g, const EcnnWriteOptions& options);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "base/error.hpp"
 
@@ -138,9 +139,15 @@ void apply_flags(Preprocess& p, const PreprocessFlags& f) {
 void apply_sidecar(Preprocess& p, const std::string& path) {
     std::ifstream in(path);
     if (!in) throw Error(ErrorKind::Io, path + ": cannot open preprocessing sidecar");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    apply_sidecar_json(p, text, path, std::filesystem::path(path).parent_path().string());
+}
+
+void apply_sidecar_json(Preprocess& p, const std::string& text, const std::string& origin, const std::string& base_dir) {
+    const std::string& path = origin;
     nlohmann::json j;
     try {
-        j = nlohmann::json::parse(in);
+        j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
         fail(path + ": not valid JSON (" + e.what() + ")");
     }
@@ -191,7 +198,7 @@ void apply_sidecar(Preprocess& p, const std::string& path) {
             else if (key == "task") p.task = string(key, v);
             else if (key == "class_names") {
                 std::filesystem::path f = string(key, v);
-                if (f.is_relative()) f = std::filesystem::path(path).parent_path() / f;
+                if (f.is_relative() && !base_dir.empty()) f = std::filesystem::path(base_dir) / f;
                 p.class_names = f.string();
             } else if (key == "comment" || key == "_comment") {
                 // free text for the reader

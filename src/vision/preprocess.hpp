@@ -7,7 +7,9 @@
 // channel index *in the tensor's order* (after --bgr swaps R and B).
 //
 // Described by CLI flags or by a JSON sidecar next to the model, `<model file>.json`
-// (e.g. `model.onnx.json`); flags override the sidecar, the sidecar overrides defaults:
+// (e.g. `model.onnx.json`), or by the same JSON embedded in an .ecnn file (`convert` stores
+// the sidecar there, class names as a list); flags override the sidecar, the sidecar the
+// embedded JSON, and that the defaults:
 //   {
 //     "resize": "stretch" | "letterbox" | "center-crop",   default "stretch"
 //     "size": [W, H] or "WxH",            default: the model input's H and W
@@ -67,6 +69,11 @@ void apply_flags(Preprocess& p, const PreprocessFlags& f);
 // Reads a JSON sidecar (format above) on top of `p`; throws naming the file on bad JSON,
 // unknown keys or bad values.
 void apply_sidecar(Preprocess& p, const std::string& json_path);
+// The same from JSON text: `origin` names it in errors (a file, or "model.ecnn: embedded
+// preprocessing"), a relative "class_names" path resolves against `base_dir` ("": the
+// working directory). An .ecnn file carries this JSON (convert stores the sidecar's).
+void apply_sidecar_json(Preprocess& p, const std::string& json_text, const std::string& origin,
+                        const std::string& base_dir);
 // `<model>.json` when it exists, else "".
 std::string find_sidecar(const std::string& model_path);
 std::string describe(const Preprocess& p);  // one line for logs

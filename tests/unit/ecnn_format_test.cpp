@@ -7,6 +7,8 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <regex>
+#include <set>
 #include <thread>
 
 #include "base/cpu_features.hpp"
@@ -118,6 +120,53 @@ TEST(EcnnFormat, Fp16WeightsHalveTheFileAndStayClose) {
     EXPECT_LE(err, 1e-2f * range);
 }
 
+// convert's fallback for weights float16 rounds too coarsely: int16 with a scale per
+// output channel. Each loaded weight is within half a step (channel max / 32767 / 2) of the
+// original, the file still about half the float32 one, and tensors not named stay float32.
+TEST(EcnnFormat, Int16PerChannelWeightsRoundTripWithinHalfAStep) {
+    auto onnx = import_onnx_file(kFashion);
+    auto b32 = serialize_ecnn(*onnx, {});
+    EcnnWriteOptions o;
+    o.fp16_weights = true;
+    o.fp16_values = std::set<std::string>{};
+    for (const Value& v : onnx->values)
+        if (v.constant && v.constant->dtype() == DType::F32 && v.constant->rank() >= 2) o.int16_values.insert(v.name);
+    ASSERT_GE(o.int16_values.size(), 2u);
+    auto b16 = serialize_ecnn(*onnx, o);
+    EXPECT_LE(double(b16.size()), 0.56 * double(b32.size()));
+    EcnnModel m = load_ecnn_bytes(b16.data(), b16.size());
+    int checked = 0, exact = 0, total = 0;
+    for (const Value& v : onnx->values) {
+        if (!v.constant || v.constant->dtype() != DType::F32) continue;
+        const Tensor& a = *v.constant;
+        const Tensor& b = *m.graph->value(m.graph->find(v.name)).constant;
+        ASSERT_EQ(a.shape(), b.shape()) << v.name;
+        if (!o.int16_values.count(v.name)) {
+            EXPECT_EQ(std::memcmp(a.raw(), b.raw(), size_t(a.numel()) * 4), 0) << v.name << " should stay float32";
+            continue;
+        }
+        const int64_t per = a.numel() / a.dim(0);
+        for (int64_t c = 0; c < a.dim(0); ++c) {
+            float mx = 0;
+            for (int64_t i = c * per; i < (c + 1) * per; ++i) mx = std::max(mx, std::fabs(a.data<float>()[i]));
+            for (int64_t i = c * per; i < (c + 1) * per; ++i) {
+                float d = std::fabs(a.data<float>()[i] - b.data<float>()[i]);
+                EXPECT_LE(d, mx / 32767.f * 0.5f + mx * 1e-7f) << v.name << "[" << i << "]";
+                exact += d == 0.f;
+                ++total;
+            }
+        }
+        ++checked;
+    }
+    EXPECT_EQ(size_t(checked), o.int16_values.size());
+    EXPECT_LT(exact, total / 4);  // the weights really were rounded
+    Tensor x = random_input({2, 1, 28, 28}, 3);
+    Tensor ref = run_one(onnx, x), got = run_one(m.graph, x);
+    float range = 0;
+    for (int64_t i = 0; i < ref.numel(); ++i) range = std::max(range, std::fabs(ref.data<float>()[i]));
+    EXPECT_LE(max_abs_diff(ref, got), 1e-3f * range);
+}
+
 TEST(EcnnFormat, EveryAttributeKindAndIntegerTypesRoundTrip) {
     Graph g;
     g.name = "attrs";
@@ -226,7 +275,8 @@ TEST(EcnnDamaged, WrongVersionAndMagic) {
     auto bytes = fashion_bytes();
     auto v = bytes;
     v[4] = uint8_t(kEcnnVersionMajor + 1);
-    EXPECT_NE(expect_load_error(v, ErrorKind::Unsupported).find("version 2.0 is not supported"), std::string::npos);
+    const std::string minor = "." + std::to_string(kEcnnVersionMinor);
+    EXPECT_NE(expect_load_error(v, ErrorKind::Unsupported).find("version 2" + minor + " is not supported"), std::string::npos);
     auto m = bytes;
     m[0] = 'X';
     EXPECT_NE(expect_load_error(m, ErrorKind::Invalid).find("wrong magic"), std::string::npos);
@@ -250,13 +300,22 @@ TEST(EcnnDamaged, WrongCpuTarget) {
 
 // Random mutations (a small in-test fuzzer): any outcome but a crash or a non-Error throw.
 TEST(EcnnDamaged, RandomMutationsNeverCrash) {
-    auto bytes = fashion_bytes();
+    // A float32 file, and one with float16 and int16 (scaled) tensors.
+    EcnnWriteOptions mixed;
+    mixed.fp16_weights = true;
+    mixed.fp16_values = std::set<std::string>{};
+    int nth = 0;
+    for (const Value& v : import_onnx_file(kFashion)->values)
+        if (v.constant && v.constant->dtype() == DType::F32)
+            (nth++ % 2 ? *mixed.fp16_values : mixed.int16_values).insert(v.name);
+    const std::vector<std::vector<uint8_t>> files = {fashion_bytes(), fashion_bytes(mixed)};
+    ASSERT_NE(files[0].size(), files[1].size());
     std::mt19937 rng(1);
     EcnnLoadOptions no_sum;
     no_sum.verify_checksum = false;
     int loaded = 0;
     for (int iter = 0; iter < 300; ++iter) {
-        auto b = bytes;
+        auto b = files[size_t(iter % 2)];
         int flips = 1 + int(rng() % 4);
         for (int k = 0; k < flips; ++k) b[rng() % std::min<size_t>(b.size(), 4096)] = uint8_t(rng());
         try {
@@ -286,7 +345,7 @@ TEST(EcnnDamaged, CliExitsWithOneAndAMessage) {
     check("flipped.ecnn", f, "checksum");
     auto v = bytes;
     v[4] = 9;
-    check("version.ecnn", v, "version 9.0 is not supported");
+    check("version.ecnn", v, "version 9." + std::to_string(kEcnnVersionMinor) + " is not supported");
     auto m = bytes;
     m[1] = 'X';
     check("magic.ecnn", m, "wrong magic");
@@ -543,5 +602,41 @@ TEST(EcnnCli, DynamicModelKeepsDimsAndFoldsBatchNorm) {
     EXPECT_EQ(conv, 3);
     CliResult r = run_cli("check " + out + " --data " + source_path("models/fixtures/fashion_mnist_cnn"));
     EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::filesystem::remove_all(dir);
+}
+
+// The file carries the preprocessing and class names: convert picks up the model's sidecar
+// (fashion_mnist_cnn.onnx.json: normalisation, task classify, classes.txt), and `run
+// model.ecnn --image` with no flags prints what the ONNX model with its sidecar prints.
+TEST(EcnnCli, RunTakesPreprocessingTaskAndClassNamesFromTheFile) {
+    auto dir = temp_dir("ecnn_embedded");
+    std::string out = (dir / "fm.ecnn").string();
+    CliResult c = run_cli("convert " + kFashion + " -o " + out);
+    ASSERT_EQ(c.exit_code, 0) << c.output;
+    EcnnModel m = load_ecnn_file(out);
+    ASSERT_EQ(m.graph->metadata.count("preprocess"), 1u);
+    EXPECT_NE(m.graph->metadata["preprocess"].find("\"task\":\"classify\""), std::string::npos);
+    EXPECT_EQ(m.graph->metadata["preprocess"].find("class_names"), std::string::npos);  // a path would not travel
+    EXPECT_EQ(m.graph->metadata["class_names"].substr(0, 12), "T-shirt/top\n");
+    const std::string samples = source_path("models/fashion_mnist/samples/");
+    const std::vector<std::pair<std::string, std::string>> pngs = {{"t10k_0_ankle_boot.png", "Ankle boot"},
+                                                                   {"t10k_1_pullover.png", "Pullover"},
+                                                                   {"t10k_2_trouser.png", "Trouser"}};
+    for (const auto& [png, name] : pngs) {
+        CliResult e = run_cli("run " + out + " --image " + samples + png);
+        ASSERT_EQ(e.exit_code, 0) << e.output;
+        std::smatch me;
+        ASSERT_TRUE(std::regex_search(e.output, me, std::regex("top-1: class \\d+ ([^\\n]*?)  score[^\\n]*"))) << e.output;
+        EXPECT_EQ(me[1].str(), name) << e.output;
+        CliResult o = run_cli("run " + kFashion + " --image " + samples + png);
+        ASSERT_EQ(o.exit_code, 0) << o.output;
+        std::smatch mo;
+        ASSERT_TRUE(std::regex_search(o.output, mo, std::regex("top-1: class \\d+ ([^\\n]*?)  score[^\\n]*"))) << o.output;
+        EXPECT_EQ(me[0].str(), mo[0].str());  // same preprocessing: same scores
+    }
+    // Inline JSON is checked like a sidecar file: a typo is an error naming it.
+    CliResult bad = run_cli("convert " + kFashion + " -o " + (dir / "bad.ecnn").string() + " --preprocess '{\"sclae\": 1}'");
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.output.find("--preprocess: unknown key \"sclae\""), std::string::npos) << bad.output;
     std::filesystem::remove_all(dir);
 }

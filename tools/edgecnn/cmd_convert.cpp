@@ -2,7 +2,7 @@
 //
 //   edgecnn convert model.onnx -o model.ecnn [--fp16-weights] [--input-shape NAME=1x3x224x224]
 //                   [--target portable|x86-avx2|x86-avx512|arm64] [--preprocess JSON]
-//                   [--class-names FILE]
+//                   [--class-names FILE] [--fp16-tolerance 2e-3]
 //
 // When every input shape is static (declared, or fixed with --input-shape) the stored graph
 // is the one the runtime would compile: shapes specialized, constants folded, BatchNorm and
@@ -10,8 +10,16 @@
 // packed at load), so it runs on any CPU. Inputs with dynamic dims keep them: the graph is
 // then stored as imported with BatchNorm folded, and optimized at session creation for the
 // bound shapes.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <random>
+#include <set>
 
 #include "base/error.hpp"
 #include "commands.hpp"
@@ -20,6 +28,8 @@
 #include "onnx/importer.hpp"
 #include "passes/passes.hpp"
 #include "random_inputs.hpp"
+#include "vision/postprocess/classify.hpp"
+#include "vision/preprocess.hpp"
 
 namespace edgecnn::cli {
 
@@ -89,6 +99,170 @@ size_t add_packed_weights(Graph& g) {
     return nodes;
 }
 
+// --fp16-weights: which float32 constants go to float16, chosen by measuring. Rounding a
+// weight to float16 moves it by at most 2^-11 of itself, but some models amplify that: in
+// ppocr_v4_det one depthwise filter of 144 values (conv2d_394.w_0) in float16 moves the
+// output by 4% of its range, through the FP32 path as much as through the .ecnn one (the
+// same weights rounded inside the ONNX file do it too), so it is the model's sensitivity,
+// not BatchNorm folding, subnormals or the loader. So: run the stored graph on fixed random
+// inputs in float32, then with every candidate rounded; if the output moves by more than
+// `tolerance` of its range, measure each candidate alone and take the least harmful ones,
+// the longest prefix whose rounding together stays within `tolerance` (binary search).
+struct Fp16Choice {
+    std::set<std::string> values;
+    size_t candidates = 0;
+    double error = 0;  // of the chosen set, relative to the output range
+    bool measured = false;
+    std::vector<std::string> kept;  // measured too harmful, stored float32
+    std::set<std::string> int16;    // measured too harmful in float16: int16 per channel
+};
+
+Fp16Choice choose_fp16(const Graph& g, double tolerance) {
+    Fp16Choice c;
+    std::vector<ValueId> cand;
+    for (ValueId id = 0; id < ValueId(g.values.size()); ++id) {
+        const Value& v = g.value(id);
+        if (v.constant && fp16_storable(*v.constant) && v.constant->numel() >= 8) cand.push_back(id);
+    }
+    c.candidates = cand.size();
+    for (ValueId id : cand) c.values.insert(g.value(id).name);
+    // Inputs: uniform in [-1, 1) (normalised pixels span about that), a dynamic batch of 1
+    // and other dynamic dims of 64 (a multiple of every usual stride).
+    NamedTensors inputs;
+    std::mt19937 rng(12345);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (ValueId id : g.inputs) {
+        const Value& v = g.value(id);
+        if (v.dtype != DType::F32 || !v.shape) return c;  // cannot measure: the writer's default
+        Shape s;
+        for (size_t i = 0; i < v.shape->size(); ++i)
+            s.push_back((*v.shape)[i].is_static() ? (*v.shape)[i].value : i == 0 ? 1 : 64);
+        Tensor t(DType::F32, s);
+        for (int64_t k = 0; k < t.numel(); ++k) t.data<float>()[k] = u(rng);
+        inputs.emplace_back(v.name, std::move(t));
+    }
+    std::map<ValueId, std::shared_ptr<const Tensor>> rounded;
+    for (ValueId id : cand) {
+        Tensor t = *g.value(id).constant;
+        Tensor r(DType::F32, t.shape());
+        for (int64_t k = 0; k < t.numel(); ++k) r.data<float>()[k] = half_to_float(float_to_half(t.data<float>()[k]));
+        rounded[id] = std::make_shared<const Tensor>(std::move(r));
+    }
+    auto run_with = [&](const std::vector<ValueId>& ids) {
+        auto h = std::make_shared<Graph>(g);
+        for (ValueId id : ids) h->value(id).constant = rounded.at(id);
+        Session s(h);
+        return s.run(inputs);
+    };
+    NamedTensors ref;
+    try {
+        ref = run_with({});
+    } catch (const Error& e) {
+        std::fprintf(stderr, "note: --fp16-weights: cannot run the model to measure (%s)\n", e.what());
+        return c;
+    }
+    auto error = [&](const std::vector<ValueId>& ids) {
+        NamedTensors out = run_with(ids);
+        double worst = 0;
+        for (size_t o = 0; o < out.size(); ++o) {
+            const Tensor& a = ref[o].second;
+            const Tensor& b = out[o].second;
+            if (a.dtype() != DType::F32 || b.dtype() != DType::F32 || a.numel() != b.numel()) continue;
+            float lo = 0, hi = 0, err = 0;
+            for (int64_t k = 0; k < a.numel(); ++k) {
+                float x = a.data<float>()[k], y = b.data<float>()[k];
+                lo = k ? std::min(lo, x) : x;
+                hi = k ? std::max(hi, x) : x;
+                err = std::max(err, std::isnan(y) != std::isnan(x) ? INFINITY : std::fabs(x - y));
+            }
+            double range = hi - lo > 0 ? hi - lo : std::max(std::fabs(hi), 1e-30f);
+            worst = std::max(worst, double(err) / range);
+        }
+        return worst;
+    };
+    c.measured = true;
+    c.error = error(cand);
+    if (c.error <= tolerance) return c;
+    std::vector<std::pair<double, ValueId>> alone;
+    for (ValueId id : cand) alone.emplace_back(error({id}), id);
+    // Least error per byte saved first: a large filter that costs little beats a small one.
+    auto per_byte = [&](const std::pair<double, ValueId>& x) { return x.first / double(g.value(x.second).constant->numel()); };
+    std::stable_sort(alone.begin(), alone.end(), [&](const auto& x, const auto& y) { return per_byte(x) < per_byte(y); });
+    auto prefix = [&](size_t k) {
+        std::vector<ValueId> ids;
+        for (size_t i = 0; i < k; ++i) ids.push_back(alone[i].second);
+        return ids;
+    };
+    size_t lo = 0, hi = alone.size();  // prefix lo fits (0 does), hi does not
+    double lo_err = 0;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        double e = error(prefix(mid));
+        if (e <= tolerance) lo = mid, lo_err = e;
+        else hi = mid;
+    }
+    c.values.clear();
+    for (ValueId id : prefix(lo)) c.values.insert(g.value(id).name);
+    // The rest: filters and matrices go to int16 with a scale per output channel (the
+    // writer's int16_tensor; 2^-15 of each channel's largest weight instead of float16's
+    // 2^-11 of each weight: in ppocr_v4_det that is what keeps the error down); vectors
+    // stay float32.
+    std::vector<ValueId> ids = prefix(lo);
+    for (size_t i = lo; i < alone.size(); ++i) {
+        ValueId id = alone[i].second;
+        const Tensor& t = *g.value(id).constant;
+        if (t.rank() < 2) {
+            c.kept.push_back(g.value(id).name);
+            continue;
+        }
+        c.int16.insert(g.value(id).name);
+        const int64_t slices = t.dim(0) > 0 ? t.dim(0) : 1, per = t.numel() / slices;
+        Tensor r(DType::F32, t.shape());
+        for (int64_t sl = 0; sl < slices; ++sl) {
+            float mx = 0;
+            for (int64_t k = sl * per; k < (sl + 1) * per; ++k) mx = std::max(mx, std::fabs(t.data<float>()[k]));
+            float scale = mx > 0 ? mx / 32767.f : 1.f;
+            for (int64_t k = sl * per; k < (sl + 1) * per; ++k)
+                r.data<float>()[k] = float(std::lround(t.data<float>()[k] / scale)) * scale;
+        }
+        rounded[id] = std::make_shared<const Tensor>(std::move(r));
+        ids.push_back(id);
+    }
+    lo_err = error(ids);
+    c.error = lo_err;
+    return c;
+}
+
+// --preprocess (inline JSON, or a sidecar file) or else the model's own sidecar
+// (`model.onnx.json`): checked with the vision library's reader (the one `run --image` uses
+// on the stored text), and stored without its "class_names" path: the names themselves
+// travel in the file (from --class-names, or else read from that path now).
+void store_preprocess(const ConvertArgs& a, EcnnWriteOptions& o, std::string& class_file) {
+    std::string text, origin, base_dir;
+    const std::string& pp = a.preprocess;
+    const size_t first = pp.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && pp[first] == '{') {
+        text = pp;
+        origin = "--preprocess";
+    } else {
+        origin = pp.empty() ? vision::find_sidecar(a.model) : pp;
+        if (origin.empty()) return;
+        std::ifstream f(origin);
+        if (!f) throw Error(ErrorKind::Io, origin + ": cannot read preprocessing JSON");
+        text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+        base_dir = std::filesystem::path(origin).parent_path().string();
+        std::printf("preprocessing from %s\n", origin.c_str());
+    }
+    vision::Preprocess check;
+    vision::apply_sidecar_json(check, text, origin, base_dir);  // throws naming `origin`
+    nlohmann::json j = nlohmann::json::parse(text);
+    if (j.contains("class_names")) {
+        if (class_file.empty()) class_file = check.class_names;
+        j.erase("class_names");
+    }
+    o.preprocess = j.dump();
+}
+
 }  // namespace
 
 int cmd_convert(const ConvertArgs& a) {
@@ -117,17 +291,10 @@ int cmd_convert(const ConvertArgs& a) {
     EcnnWriteOptions o;
     o.fp16_weights = a.fp16_weights;
     o.target = a.target;
-    o.preprocess = a.preprocess;
     o.converter = "edgecnn convert 0.1.0";
-    if (!a.class_names.empty()) {
-        std::ifstream f(a.class_names);
-        if (!f) throw Error(ErrorKind::Io, a.class_names + ": cannot read class names");
-        std::string line;
-        while (std::getline(f, line)) {
-            if (!line.empty() && line.back() == '\r') line.pop_back();
-            o.class_names.push_back(line);
-        }
-    }
+    std::string class_file = a.class_names;
+    store_preprocess(a, o, class_file);
+    if (!class_file.empty()) o.class_names = vision::read_class_names(class_file);
     if (a.target != "portable") check_ecnn_target(a.target, a.output);  // packs for the CPU it runs on
     std::shared_ptr<Graph> stored = graph;
     if (a.optimize && all_static(*graph)) {
@@ -151,6 +318,21 @@ int cmd_convert(const ConvertArgs& a) {
         if (!stored->optimized)
             fail(a.model + ": --target packs weights for fixed shapes: give every dynamic input dim with --input-shape");
         packed = add_packed_weights(*stored);
+    }
+    if (a.fp16_weights) {
+        Fp16Choice c = choose_fp16(*stored, a.fp16_tolerance);
+        if (c.measured)
+            std::printf("fp16: %zu of %zu float32 tensors in float16, %zu in int16 per channel, output moved by %.2g of "
+                        "its range on random inputs (tolerance %.2g)\n",
+                        c.values.size(), c.candidates, c.int16.size(), c.error, a.fp16_tolerance);
+        for (size_t i = 0; i < c.kept.size() && i < 8; ++i) std::printf("  kept float32: %s\n", c.kept[i].c_str());
+        if (c.kept.size() > 8) std::printf("  kept float32: ... %zu more\n", c.kept.size() - 8);
+        if (c.measured) {
+            o.fp16_values = std::move(c.values);
+            o.int16_values = std::move(c.int16);
+        } else {
+            std::printf("fp16: not measured; weight matrices and filters in float16, vectors float32\n");
+        }
     }
     write_ecnn_file(a.output, *stored, o);
     std::printf("wrote %s (%s graph, %zu nodes, %s weights, target %s, %zu packed weight sets)\n", a.output.c_str(),

@@ -35,7 +35,7 @@ int cmd_run(const RunArgs& a) {
     }
     // --image / --nv12: the model's image input from a photo or camera frame.
     // The sidecar's default task applies to photos only; tensor inputs print raw outputs.
-    const std::string task_name = a.image.given() ? resolve_task_name(a.model, a.image, a.task.task) : a.task.task;
+    const std::string task_name = a.image.given() ? resolve_task_name(g, a.model, a.image, a.task.task) : a.task.task;
     if (!task_name.empty() && !a.image.given())
         fail("--task " + task_name + " needs a photo: give --image FILE (or --nv12 FILE --frame-size WxH)");
     std::optional<ImagePipeline> pipe;

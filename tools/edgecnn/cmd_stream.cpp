@@ -149,7 +149,7 @@ int cmd_stream(const StreamArgs& a) {
     const size_t n = files.size();
 
     auto graph = load_model(a.model);
-    const std::string task_name = resolve_task_name(a.model, a.image, a.task.task);
+    const std::string task_name = resolve_task_name(*graph, a.model, a.image, a.task.task);
     ImagePipeline pipe = make_image_pipeline(*graph, a.model, a.image, task_name);
     std::unique_ptr<Task> task;
     if (!task_name.empty()) task = make_task(make_task_options(a.task, task_name, pipe, 1));

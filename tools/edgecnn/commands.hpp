@@ -97,6 +97,7 @@ struct ConvertArgs {
     std::string model;
     std::string output;
     bool fp16_weights = false;
+    double fp16_tolerance = 2e-3;           // of the output range, measured on random inputs
     std::vector<std::string> input_shapes;  // NAME=1x3x224x224: fixes dynamic dims
     std::string target = "portable";
     std::string preprocess;   // JSON

@@ -18,6 +18,33 @@ double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std
 std::string sidecar_path(const std::string& model, const ImageArgs& a) {
     return a.preprocess_file.empty() ? vision::find_sidecar(model) : a.preprocess_file;
 }
+
+// What an .ecnn file carries (convert stores the sidecar's JSON and the class names): the
+// base layer, under a sidecar file and the flags.
+void apply_embedded(vision::Preprocess& p, const Graph& g, const std::string& model) {
+    auto it = g.metadata.find("preprocess");
+    if (it != g.metadata.end() && !it->second.empty())
+        vision::apply_sidecar_json(p, it->second, model + ": embedded preprocessing", "");
+}
+
+std::vector<std::string> embedded_class_names(const Graph& g) {
+    std::vector<std::string> names;
+    auto it = g.metadata.find("class_names");
+    if (it == g.metadata.end()) return names;
+    size_t start = 0;
+    for (size_t nl; (nl = it->second.find('\n', start)) != std::string::npos; start = nl + 1)
+        names.push_back(it->second.substr(start, nl - start));
+    if (start < it->second.size()) names.push_back(it->second.substr(start));
+    return names;
+}
+
+// The task the sidecar file names, else the embedded JSON's ("" = none).
+std::string default_task(const Graph& g, const std::string& model, const std::string& sidecar) {
+    vision::Preprocess probe;
+    apply_embedded(probe, g, model);
+    if (!sidecar.empty()) vision::apply_sidecar(probe, sidecar);
+    return probe.task;
+}
 }  // namespace
 
 void add_image_options(CLI::App* cmd, ImageArgs& a) {
@@ -58,28 +85,31 @@ void add_task_options(CLI::App* cmd, TaskArgs& a) {
     cmd->add_option("--task-opt", a.options, "Task-specific KEY=VALUE (e.g. output=NAME, alpha=0.5)");
 }
 
-std::string resolve_task_name(const std::string& model, const ImageArgs& a, const std::string& task_flag) {
+std::string resolve_task_name(const Graph& g, const std::string& model, const ImageArgs& a, const std::string& task_flag) {
     if (!task_flag.empty()) return task_flag;
-    std::string sc = sidecar_path(model, a);
-    if (sc.empty()) return "";
-    vision::Preprocess probe;
-    vision::apply_sidecar(probe, sc);
-    return probe.task;
+    return default_task(g, model, sidecar_path(model, a));
 }
 
 vision::Preprocess resolve_preprocess(const std::string& model, const ImageArgs& a, const std::string& task,
-                                      std::string* sidecar) {
+                                      std::string* sidecar, const Graph* g) {
+    // Layers, later wins: the task's defaults, the JSON a .ecnn file carries, the sidecar
+    // file, the flags.
     vision::Preprocess pre;
     const std::string sc = sidecar_path(model, a);
     if (sidecar) *sidecar = sc;
     std::string task_name = task;
-    if (task_name.empty() && !sc.empty()) {
-        vision::Preprocess probe;
-        vision::apply_sidecar(probe, sc);
-        task_name = probe.task;
+    if (task_name.empty()) {
+        if (g) {
+            task_name = default_task(*g, model, sc);
+        } else if (!sc.empty()) {
+            vision::Preprocess probe;
+            vision::apply_sidecar(probe, sc);
+            task_name = probe.task;
+        }
     }
     if (!task_name.empty())
         if (const TaskInfo* t = find_task(task_name); t && t->preprocess_defaults) t->preprocess_defaults(pre);
+    if (g) apply_embedded(pre, *g, model);
     if (!sc.empty()) vision::apply_sidecar(pre, sc);
     vision::apply_flags(pre, a.flags);
     return pre;
@@ -88,7 +118,8 @@ vision::Preprocess resolve_preprocess(const std::string& model, const ImageArgs&
 ImagePipeline make_image_pipeline(const Graph& g, const std::string& model, const ImageArgs& a, const std::string& task) {
     ImagePipeline p;
     p.model = model;
-    p.preprocess = resolve_preprocess(model, a, task, &p.sidecar);
+    p.preprocess = resolve_preprocess(model, a, task, &p.sidecar, &g);
+    p.class_names = embedded_class_names(g);
 
     std::string candidates, all;
     int found = 0;
@@ -182,6 +213,7 @@ TaskOptions make_task_options(const TaskArgs& t, const std::string& task_name, c
     o.task = task_name;
     o.model = p.model;
     o.class_names = !t.class_names.empty() ? t.class_names : p.preprocess.class_names;
+    if (o.class_names.empty()) o.class_name_list = p.class_names;
     o.top_k = t.top_k;
     o.threshold = t.threshold;
     o.iou_threshold = t.iou_threshold;

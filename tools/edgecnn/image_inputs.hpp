@@ -19,12 +19,14 @@ struct ImagePipeline {
     vision::InputLayout layout;
     vision::Preprocess preprocess;
     std::string sidecar;  // the sidecar read ("" = none)
+    std::vector<std::string> class_names;  // carried by an .ecnn file (empty: none)
 };
 
-// The preprocessing for `model`: defaults < the task's (sidecar "task") < sidecar < flags.
-// `sidecar` receives the sidecar's path ("" = none).
+// The preprocessing for `model`: defaults < the task's (sidecar "task") < the JSON a .ecnn
+// file carries (when `g` is given) < sidecar < flags. `sidecar` receives the sidecar's path
+// ("" = none).
 vision::Preprocess resolve_preprocess(const std::string& model, const ImageArgs& a, const std::string& task,
-                                      std::string* sidecar = nullptr);
+                                      std::string* sidecar = nullptr, const Graph* g = nullptr);
 
 // `task` may be empty; when it is, the sidecar's "task" (if any) is used for the defaults.
 // Throws naming the model when it has no single image-like input (listing the inputs and
@@ -49,7 +51,7 @@ NamedTensors inputs_with_image(const Graph& g, const std::string& model, const I
 
 // The resolved task name: --task, else the sidecar's "task", else "" (callers apply the
 // sidecar's default only when a photo or frame is the input).
-std::string resolve_task_name(const std::string& model, const ImageArgs& a, const std::string& task_flag);
+std::string resolve_task_name(const Graph& g, const std::string& model, const ImageArgs& a, const std::string& task_flag);
 // Task options from the flags and the pipeline (class names default to the sidecar's).
 struct TaskOptions;
 TaskOptions make_task_options(const TaskArgs& t, const std::string& task_name, const ImagePipeline& p, int threads);

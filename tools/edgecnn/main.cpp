@@ -120,8 +120,10 @@ int main(int argc, char** argv) {
     c_convert->add_flag("--fp16-weights", conv.fp16_weights, "Store float32 weights as float16 (widened at load)");
     c_convert->add_option("--input-shape", conv.input_shapes, "Fix a dynamic input: NAME=1x3x224x224");
     c_convert->add_option("--target", conv.target, "portable (default), x86-avx2, x86-avx512 or arm64");
-    c_convert->add_option("--preprocess", conv.preprocess, "Preprocessing as JSON, stored for run --image");
+    c_convert->add_option("--preprocess", conv.preprocess, "Preprocessing JSON (inline, or a sidecar file; default MODEL.json) stored for run --image");
     c_convert->add_option("--class-names", conv.class_names, "File with one class name per line");
+    c_convert->add_option("--fp16-tolerance", conv.fp16_tolerance,
+                          "--fp16-weights: weights that move the output by more of its range stay float32 (default 2e-3)");
     c_convert->add_flag("!--no-optimize", conv.optimize, "Store the graph as imported (no passes)");
 
     CLI11_PARSE(app, argc, argv);

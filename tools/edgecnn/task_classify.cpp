@@ -15,6 +15,7 @@ class ClassifyTask : public Task {
 public:
     explicit ClassifyTask(const TaskOptions& o) : k_(std::max(1, o.top_k)), output_(o.param_or("output", "")) {
         if (!o.class_names.empty()) names_ = vision::read_class_names(o.class_names);
+        else names_ = o.class_name_list;
     }
 
     TaskResult process(const TaskFrame& f) override {

@@ -97,6 +97,7 @@ public:
             fail("--task-opt max-detections=" + m + ": not a positive integer");
         dopt_.max_detections = std::stoi(m);
         if (!o.class_names.empty()) names_ = vision::read_class_names(o.class_names);
+        else names_ = o.class_name_list;
     }
     TaskResult process(const TaskFrame& f) override {
         const Tensor *cls = nullptr, *reg = nullptr;

@@ -19,6 +19,7 @@ public:
         : threshold_(o.threshold_or(0.5f)), output_(o.param_or("output", "")),
           alpha_(std::stof(o.param_or("alpha", "0.5"))) {
         if (!o.class_names.empty()) names_ = vision::read_class_names(o.class_names);
+        else names_ = o.class_name_list;
     }
 
     TaskResult process(const TaskFrame& f) override {

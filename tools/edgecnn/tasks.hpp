@@ -45,6 +45,8 @@ struct TaskOptions {
     std::string task;
     std::string model;          // the main model's path
     std::string class_names;    // --class-names or the sidecar's "class_names" ("" = none)
+    std::vector<std::string> class_name_list;  // an .ecnn file's, used when class_names is ""
+
     int top_k = 5;
     float threshold = -1.f;     // < 0: not given
     float iou_threshold = -1.f; // < 0: not given
