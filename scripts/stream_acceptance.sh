@@ -17,14 +17,14 @@ for run in 1 2 3; do
   echo "== run $run: lraspp_mobilenet_v3_large 520x520, 30 fps, 2 threads"
   out=$(build/edgecnn stream "$MODEL" --frames "$FRAMES" --fps 30 --threads 2 --task segment --size 520x520 \
           --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --quiet)
-  echo "$out" | tail -n 10
+  echo "$out" | tail -n 16
   if echo "$out" | grep -q "^result: REAL-TIME"; then pass=$((pass + 1)); fi
 done
 echo "lraspp: $pass of 3 runs real-time (needs 2)"
 BLAZE=models/fixtures/blazeface_front_128/model.onnx
 if build/edgecnn stream "$BLAZE" --frames "$FRAMES" --task detect-blazeface --max-frames 1 --quiet >/dev/null 2>&1; then
   echo "== BlazeFace front 128, 120 fps"
-  build/edgecnn stream "$BLAZE" --frames "$FRAMES" --fps 120 --threads 2 --task detect-blazeface --quiet | tail -n 10
+  build/edgecnn stream "$BLAZE" --frames "$FRAMES" --fps 120 --threads 2 --task detect-blazeface --quiet | tail -n 16
 else
   echo "(BlazeFace at 120 fps skipped: no detect-blazeface task in this build)"
 fi

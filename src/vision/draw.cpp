@@ -23,8 +23,10 @@ Color palette_color(int index) {
 void blend_pixel(Image& img, int x, int y, Color c, float alpha) {
     if (x < 0 || y < 0 || x >= img.width || y >= img.height) return;
     uint8_t* p = img.at(x, y);
+    // +0.5 and truncation: the same as lround for these non-negative values, without a
+    // library call per channel (labels and filled boxes blend thousands of pixels per frame).
     auto mix = [alpha](uint8_t dst, uint8_t src) {
-        return uint8_t(std::lround(float(dst) * (1.f - alpha) + float(src) * alpha));
+        return uint8_t(int(float(dst) * (1.f - alpha) + float(src) * alpha + 0.5f));
     };
     if (img.channels == 1) {
         p[0] = mix(p[0], uint8_t(std::lround(0.299f * c.r + 0.587f * c.g + 0.114f * c.b)));
@@ -42,6 +44,19 @@ void fill_rect(Image& img, int x0, int y0, int x1, int y1, Color c, float alpha)
     y0 = std::max(y0, 0);
     x1 = std::min(x1, img.width - 1);
     y1 = std::min(y1, img.height - 1);
+    if (x0 > x1 || y0 > y1) return;
+    if (alpha >= 1.f && img.channels >= 3) {
+        // Opaque (box outlines, glyph strokes): plain stores, the same result as a blend.
+        for (int y = y0; y <= y1; ++y) {
+            uint8_t* p = img.at(x0, y);
+            for (int x = x0; x <= x1; ++x, p += img.channels) {
+                p[0] = c.r;
+                p[1] = c.g;
+                p[2] = c.b;
+            }
+        }
+        return;
+    }
     for (int y = y0; y <= y1; ++y)
         for (int x = x0; x <= x1; ++x) blend_pixel(img, x, y, c, alpha);
 }
@@ -114,6 +129,13 @@ void overlay_labels(Image& img, const std::vector<int>& labels, int width, int h
     const int a8 = std::clamp(int(std::lround(alpha * 256.f)), 0, 256), inv = 256 - a8;
     Color table[21];
     for (int i = 0; i < 21; ++i) table[i] = palette_color(i);
+    // The colour's share of each blend, precomputed per label (c * a8 + rounding).
+    int add[21][3];
+    for (int i = 0; i < 21; ++i) {
+        add[i][0] = table[i].r * a8 + 128;
+        add[i][1] = table[i].g * a8 + 128;
+        add[i][2] = table[i].b * a8 + 128;
+    }
     std::vector<int> col(size_t(img.width));
     for (int x = 0; x < img.width; ++x) {
         float t = g.to_tensor_x(float(x) + 0.5f) * gx;
@@ -129,11 +151,17 @@ void overlay_labels(Image& img, const std::vector<int>& labels, int width, int h
             int l = row[col[size_t(x)]];
             if (l == skip) continue;
             // Integer blend (8-bit weights): this runs on every pixel of every video frame.
-            const Color c = l < 21 && l >= 0 ? table[l] : palette_color(l);
             if (img.channels == 1) {
-                blend_pixel(img, x, y, c, alpha);
+                blend_pixel(img, x, y, l < 21 && l >= 0 ? table[l] : palette_color(l), alpha);
                 continue;
             }
+            if (l >= 0 && l < 21) {
+                px[0] = uint8_t((px[0] * inv + add[l][0]) >> 8);
+                px[1] = uint8_t((px[1] * inv + add[l][1]) >> 8);
+                px[2] = uint8_t((px[2] * inv + add[l][2]) >> 8);
+                continue;
+            }
+            const Color c = palette_color(l);
             px[0] = uint8_t((px[0] * inv + c.r * a8 + 128) >> 8);
             px[1] = uint8_t((px[1] * inv + c.g * a8 + 128) >> 8);
             px[2] = uint8_t((px[2] * inv + c.b * a8 + 128) >> 8);

@@ -11,7 +11,15 @@
 //    that finds the next queue full, is dropped (a camera overwrites its buffer).
 //  - end-to-end latency: from the moment its decode starts to the moment its post-processed
 //    result (the overlay picture, when the task draws one) is ready in memory.
+//  - drop policy, latest frame wins: the decoder drops a frame it reaches more than one
+//    period late or that finds the preprocess queue full; the inference stage takes its
+//    frames from a one-slot mailbox, so when inference is slower than the frame period a
+//    newer preprocessed frame replaces the waiting one (dropped) instead of queueing behind
+//    it: latency stays bounded by about two inference times instead of growing without end.
 //  - a deadline miss: end-to-end latency over 1/fps, or a dropped frame.
+//  - per-stage CPU time: each stage thread's own CPU clock (CLOCK_THREAD_CPUTIME_ID), which
+//    on a loaded machine says what a stage costs when wall-clock latencies do not; the
+//    inference row counts the calling thread only (pool workers are not included).
 //  - writing annotated frames (--out) happens after the timed run, off the clock.
 // --threads counts the inference threads (the session's pool, caller included); the three
 // other stages have one thread each.
@@ -28,6 +36,8 @@
 #include <optional>
 #include <thread>
 
+#include <time.h>
+
 #include "base/error.hpp"
 #include "commands.hpp"
 #include "common.hpp"
@@ -41,6 +51,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double ms_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+// This thread's CPU time in ms (what the stage cost, whatever else the machine runs).
+double thread_cpu_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
 
 // A blocking FIFO of bounded size; close() wakes every waiter and makes pop() drain then end.
 template <typename T>
@@ -69,6 +86,18 @@ public:
         cv_.notify_all();
         return v;
     }
+    // Latest wins: when full, the oldest waiting item is taken out (returned) to make room.
+    std::optional<T> push_latest(T&& v) {
+        std::lock_guard<std::mutex> l(m_);
+        std::optional<T> evicted;
+        if (q_.size() >= cap_) {
+            evicted = std::move(q_.front());
+            q_.pop_front();
+        }
+        q_.push_back(std::move(v));
+        cv_.notify_all();
+        return evicted;
+    }
     void close() {
         std::lock_guard<std::mutex> l(m_);
         closed_ = true;
@@ -90,11 +119,13 @@ struct Frame {
     NamedTensors outputs;
     TaskResult result;
     Clock::time_point release, decode_start, decode_end, pre_start, pre_end, infer_start, infer_end, post_start, post_end;
+    double decode_cpu = 0, pre_cpu = 0, infer_cpu = 0, post_cpu = 0;
 };
 
 struct Record {
     bool dropped = false, done = false;
     double decode = 0, preprocess = 0, infer = 0, post = 0, e2e = 0;
+    double decode_cpu = 0, pre_cpu = 0, infer_cpu = 0, post_cpu = 0;
     Clock::time_point finish;
 };
 
@@ -179,7 +210,8 @@ int cmd_stream(const StreamArgs& a) {
     }
 
     using FramePtr = std::unique_ptr<Frame>;
-    BoundedQueue<FramePtr> q_pre(size_t(a.queue)), q_infer(size_t(a.queue)), q_post(size_t(a.queue));
+    // q_infer is the inference stage's one-slot mailbox (latest frame wins, see above).
+    BoundedQueue<FramePtr> q_pre(size_t(a.queue)), q_infer(1), q_post(size_t(a.queue));
     std::vector<Record> rec(n);
     std::vector<FramePtr> kept(a.out_dir.empty() ? 0 : n);  // annotated frames, written after the run
     std::mutex rec_m;
@@ -208,6 +240,7 @@ int cmd_stream(const StreamArgs& a) {
             f->index = i;
             f->release = release;
             f->decode_start = Clock::now();
+            const double cpu0 = thread_cpu_ms();
             if (ms_between(release, f->decode_start) > period_ms) {  // the camera has overwritten it
                 drop(i);
                 continue;
@@ -220,6 +253,7 @@ int cmd_stream(const StreamArgs& a) {
                 break;
             }
             f->decode_end = Clock::now();
+            f->decode_cpu = thread_cpu_ms() - cpu0;
             if (!q_pre.try_push(std::move(f))) drop(i);
         }
         q_pre.close();
@@ -227,6 +261,7 @@ int cmd_stream(const StreamArgs& a) {
     std::thread preprocessor([&] {
         while (auto f = q_pre.pop()) {
             (*f)->pre_start = Clock::now();
+            const double cpu0 = thread_cpu_ms();
             try {
                 (*f)->tensor = preprocess_image(pipe, (*f)->image);
             } catch (const std::exception& e) {
@@ -234,7 +269,8 @@ int cmd_stream(const StreamArgs& a) {
                 break;
             }
             (*f)->pre_end = Clock::now();
-            q_infer.push(std::move(*f));
+            (*f)->pre_cpu = thread_cpu_ms() - cpu0;
+            if (auto old = q_infer.push_latest(std::move(*f))) drop((*old)->index);
         }
         q_infer.close();
         while (q_pre.pop()) {
@@ -243,6 +279,7 @@ int cmd_stream(const StreamArgs& a) {
     std::thread inferer([&] {
         while (auto f = q_infer.pop()) {
             (*f)->infer_start = Clock::now();
+            const double cpu0 = thread_cpu_ms();
             try {
                 (*f)->outputs = session.run({{pipe.input_name, (*f)->tensor.tensor}});
             } catch (const std::exception& e) {
@@ -250,6 +287,7 @@ int cmd_stream(const StreamArgs& a) {
                 break;
             }
             (*f)->infer_end = Clock::now();
+            (*f)->infer_cpu = thread_cpu_ms() - cpu0;
             q_post.push(std::move(*f));
         }
         q_post.close();
@@ -260,6 +298,7 @@ int cmd_stream(const StreamArgs& a) {
         while (auto fp = q_post.pop()) {
             Frame& f = **fp;
             f.post_start = Clock::now();
+            const double cpu0 = thread_cpu_ms();
             if (task) {
                 try {
                     TaskFrame tf{f.image, f.tensor.geometry, pipe.preprocess, pipe.layout.layout, *graph, f.outputs, files[f.index]};
@@ -270,7 +309,12 @@ int cmd_stream(const StreamArgs& a) {
                 }
             }
             f.post_end = Clock::now();
+            f.post_cpu = thread_cpu_ms() - cpu0;
             Record r;
+            r.decode_cpu = f.decode_cpu;
+            r.pre_cpu = f.pre_cpu;
+            r.infer_cpu = f.infer_cpu;
+            r.post_cpu = f.post_cpu;
             r.done = true;
             r.decode = ms_between(f.decode_start, f.decode_end);
             r.preprocess = ms_between(f.pre_start, f.pre_end);
@@ -307,7 +351,7 @@ int cmd_stream(const StreamArgs& a) {
     if (!a.quiet) std::fprintf(stderr, "\n");
     if (failed) fail("stream stopped: " + error);
 
-    std::vector<double> dec, pre, inf, post, e2e;
+    std::vector<double> dec, pre, inf, post, e2e, cdec, cpre, cinf, cpost;
     Clock::time_point last = t0;
     size_t done = 0;
     for (const Record& r : rec) {
@@ -318,6 +362,10 @@ int cmd_stream(const StreamArgs& a) {
         inf.push_back(r.infer);
         post.push_back(r.post);
         e2e.push_back(r.e2e);
+        cdec.push_back(r.decode_cpu);
+        cpre.push_back(r.pre_cpu);
+        cinf.push_back(r.infer_cpu);
+        cpost.push_back(r.post_cpu);
         last = std::max(last, r.finish);
     }
     const double span_ms = ms_between(t0, last);
@@ -335,6 +383,11 @@ int cmd_stream(const StreamArgs& a) {
     row("inference", inf);
     row(task ? "post-process" : "post-process (none)", post);
     row("end-to-end", e2e);
+    std::printf("%-22s %9s %9s %9s %9s\n", "stage CPU time ms", "p50", "p90", "p99", "max");
+    row("decode cpu", cdec);
+    row("preprocess cpu", cpre);
+    row("inference cpu (caller)", cinf);
+    row("post-process cpu", cpost);
     Pct pe = percentiles(e2e);
     std::printf("result: %s (goal: 0 deadline misses and p99 end-to-end <= %.2f ms; got %zu misses, p99 %.2f ms)\n",
                 misses == 0 && pe.p99 <= period_ms ? "REAL-TIME" : "NOT REAL-TIME", period_ms, size_t(misses), pe.p99);

@@ -43,8 +43,13 @@ public:
         int s = std::max(1, (256 + img.width - 1) / img.width);
         if (s > 1) {
             vision::Image big(img.width * s, img.height * s, 3);
-            for (int y = 0; y < big.height; ++y)
-                for (int x = 0; x < big.width; ++x) std::copy_n(img.at(x / s, y / s), 3, big.at(x, y));
+            // One enlarged row per source row, copied s times (whole rows, not pixel by pixel).
+            for (int y = 0; y < img.height; ++y) {
+                uint8_t* row = big.at(0, y * s);
+                for (int x = 0; x < img.width; ++x)
+                    for (int r = 0; r < s; ++r) std::copy_n(img.at(x, y), 3, row + size_t(x * s + r) * 3);
+                for (int r = 1; r < s; ++r) std::copy_n(row, size_t(big.width) * 3, big.at(0, y * s + r));
+            }
             img = std::move(big);
         }
         if (!top.empty()) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/cpu_features.hpp"
 #include "base/error.hpp"
 
 namespace edgecnn::vision {
@@ -22,19 +23,10 @@ LabelMap segment_labels(const Tensor& t, bool nchw, float threshold) {
     if (K == 1) {
         for (int64_t i = 0; i < hw; ++i) m.labels[size_t(i)] = x[i] > threshold ? 1 : 0;
     } else if (nchw) {
-        // Plane by plane, so every read streams through memory (a per-pixel loop over
-        // classes would jump by H*W floats each step).
-        std::vector<float> best(x, x + hw);
-        int* lab = m.labels.data();
-        for (int64_t k = 1; k < K; ++k) {
-            const float* plane = x + k * hw;
-            const int kk = int(k);
-            for (int64_t i = 0; i < hw; ++i) {
-                const bool better = plane[i] > best[size_t(i)];
-                best[size_t(i)] = better ? plane[i] : best[size_t(i)];
-                lab[i] = better ? kk : lab[i];
-            }
-        }
+        int64_t done = 0;
+        if (active_isa() >= Isa::Avx2 && active_isa() < Isa::Neon)
+            done = detail::argmax_planes_avx2(x, K, hw, 0, hw, m.labels.data());
+        detail::argmax_planes_scalar(x, K, hw, done, hw, m.labels.data());
     } else {
         for (int64_t i = 0; i < hw; ++i) {
             const float* px = x + i * K;
@@ -46,6 +38,39 @@ LabelMap segment_labels(const Tensor& t, bool nchw, float threshold) {
     }
     return m;
 }
+
+namespace detail {
+
+void argmax_planes_scalar(const float* x, int64_t K, int64_t hw, int64_t from, int64_t to, int* labels) {
+    // Blocks of pixels small enough that the running best values stay in L1 while each plane
+    // streams through once (plane by plane over the whole map would re-read `best` and the
+    // labels K times from L2/memory; pixel by pixel would jump hw floats per class).
+    constexpr int64_t B = 256;
+    float best[B];
+    for (int64_t b0 = from; b0 < to; b0 += B) {
+        const int64_t nb = std::min(B, to - b0);
+        int* lab = labels + b0;
+        for (int64_t i = 0; i < nb; ++i) {
+            best[i] = x[b0 + i];
+            lab[i] = 0;
+        }
+        for (int64_t k = 1; k < K; ++k) {
+            const float* plane = x + k * hw + b0;
+            const int kk = int(k);
+            for (int64_t i = 0; i < nb; ++i) {
+                const bool better = plane[i] > best[i];
+                best[i] = better ? plane[i] : best[i];
+                lab[i] = better ? kk : lab[i];
+            }
+        }
+    }
+}
+
+#if !(defined(__x86_64__) || defined(_M_X64))
+int64_t argmax_planes_avx2(const float*, int64_t, int64_t, int64_t, int64_t, int*) { return 0; }
+#endif
+
+}  // namespace detail
 
 std::vector<int64_t> label_histogram(const LabelMap& m) {
     std::vector<int64_t> h(size_t(std::max(m.classes, 2)), 0);

@@ -18,4 +18,14 @@ LabelMap segment_labels(const Tensor& scores, bool nchw, float threshold);
 // Pixels per label (size = max(classes, 2)).
 std::vector<int64_t> label_histogram(const LabelMap& m);
 
+namespace detail {
+// Argmax over K planes of `hw` floats each (NCHW scores), pixels [from, to): labels[i] = the
+// lowest k with the greatest x[k*hw + i] (a NaN never wins over an earlier class).
+// The scalar twin is the reference; the AVX2 kernel does whole blocks of 8 and returns how
+// many pixels from `from` it did (the rest go to the scalar twin). Both walk the pixels in
+// L1-sized blocks with every plane read once, so the argmax is one pass over the scores.
+void argmax_planes_scalar(const float* x, int64_t K, int64_t hw, int64_t from, int64_t to, int* labels);
+int64_t argmax_planes_avx2(const float* x, int64_t K, int64_t hw, int64_t from, int64_t to, int* labels);
+}  // namespace detail
+
 }  // namespace edgecnn::vision
