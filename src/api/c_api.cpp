@@ -44,6 +44,7 @@ ecnn_status status_of(ErrorKind k) {
         case ErrorKind::Unsupported: return ECNN_ERROR_UNSUPPORTED;
         case ErrorKind::Io: return ECNN_ERROR_IO;
         case ErrorKind::Limit: return ECNN_ERROR_LIMIT;
+        case ErrorKind::Internal: return ECNN_ERROR_INTERNAL;
     }
     return ECNN_ERROR_INTERNAL;
 }
