@@ -171,8 +171,9 @@ TEST(Int8RealModels, BlazeFaceTopScoreWithin002) {
 }
 
 TEST(Int8RealModels, PpOcrDetMapIoUAndClsAgreement) {
-    const std::string det_model = source_path(".cache/models/npm/ppocr_v4_det/model.onnx");
-    const std::string cls_model = source_path(".cache/models/npm/ppocr_cls/model.onnx");
+    // The npm package's own files (what models/fetch_npm_models.sh --no-ort unpacks in CI).
+    const std::string det_model = source_path(".cache/models/npm/ocr-models/package/assets/ch_PP-OCRv4_det_infer.onnx");
+    const std::string cls_model = source_path(".cache/models/npm/ocr-models/package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx");
     if (!std::filesystem::exists(det_model) || !std::filesystem::exists(cls_model))
         GTEST_SKIP() << det_model << " or " << cls_model
                      << " missing: run models/fetch_npm_models.sh --no-ort (the npm model cache)";

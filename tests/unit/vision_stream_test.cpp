@@ -48,7 +48,11 @@ TEST(VisionStream, ClassifiesAFrameFolderAndAccountsForEveryFrame) {
     for (const char* row : {"decode", "preprocess", "inference", "post-process", "end-to-end", "sustained:", "task classify"})
         EXPECT_NE(r.output.find(row), std::string::npos) << row << "\n" << r.output;
     EXPECT_EQ(count_files(out), completed);
-    vision::Image pic = vision::load_image((out / (std::string("frame_0000") + ".jpg")).string());
+    // Any written frame: on a loaded machine the drop policy (latest frame wins) may drop
+    // frame 0 itself, so the test must not name it.
+    ASSERT_GE(count_files(out), 1);
+    const auto first = *std::filesystem::directory_iterator(out);
+    vision::Image pic = vision::load_image(first.path().string());
     EXPECT_GE(pic.width, 256);  // the classify picture (enlarged, labelled)
 }
 
