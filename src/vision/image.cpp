@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "base/error.hpp"
+#include "base/tensor.hpp"
 
 namespace edgecnn::vision {
 
@@ -28,6 +29,13 @@ void check_dims(int w, int h, int c, const std::string& what) {
     if (w <= 0 || h <= 0 || w > kMaxSide || h > kMaxSide)
         throw Error(ErrorKind::Limit, what + ": image size " + std::to_string(w) + "x" + std::to_string(h) +
                                           " is outside 1..32768");
+    // A few bytes of JPEG or PNG can declare a 32768x32768 picture: the pixels are bounded
+    // by the engine's tensor limit (base/tensor.hpp, configurable) before anything is decoded.
+    const int64_t bytes = int64_t(w) * int64_t(h) * int64_t(c);
+    if (bytes > max_tensor_bytes())
+        throw Error(ErrorKind::Limit, what + ": image " + std::to_string(w) + "x" + std::to_string(h) + "x" +
+                                          std::to_string(c) + " needs " + std::to_string(bytes) +
+                                          " bytes, over the memory limit of " + std::to_string(max_tensor_bytes()));
 }
 
 // stb's own channel count for a file → ours: grey+alpha becomes RGBA (there is no 2).
@@ -91,6 +99,13 @@ bool decode_jpeg(const uint8_t* data, size_t size, int channels, Image& img, std
     cinfo.out_color_space = decoded == 1 ? JCS_GRAYSCALE : JCS_RGB;
     if (cinfo.image_width < 1 || cinfo.image_height < 1 || cinfo.image_width > 32768 || cinfo.image_height > 32768) {
         why = "image size " + std::to_string(cinfo.image_width) + "x" + std::to_string(cinfo.image_height) + " is outside 1..32768";
+        jpeg_destroy_decompress(&cinfo);
+        return false;
+    }
+    try {
+        check_dims(int(cinfo.image_width), int(cinfo.image_height), decoded, "JPEG");
+    } catch (const Error& e) {
+        why = e.what();
         jpeg_destroy_decompress(&cinfo);
         return false;
     }

@@ -2,6 +2,8 @@
 // and validation instead of spending its time (and the machine's memory) on huge tensors.
 #pragma once
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 
 #include "base/tensor.hpp"
 
@@ -17,6 +19,13 @@ inline void set_fuzz_limits() {
         return true;
     }();
     (void)done;
+}
+
+// EDGECNN_FUZZ_VERBOSE=1 prints each clean error (to see how far the seeds get when
+// replaying a corpus: scripts never set it, fuzzing stays quiet).
+inline void note_error(const char* what) {
+    static const bool verbose = std::getenv("EDGECNN_FUZZ_VERBOSE") != nullptr;
+    if (verbose) std::fprintf(stderr, "  error: %s\n", what);
 }
 
 }  // namespace edgecnn::fuzz
