@@ -162,6 +162,7 @@ int yuv_row_avx2(const YuvRow&, int) { return 0; }
 }  // namespace detail
 
 TensorImage yuv_to_tensor(const YuvImage& f, const Preprocess& p, const Shape& expected) {
+    check_normalization(p);
     check_frame(f);
     auto lay = image_input_layout(expected, p.layout);
     if (!lay) fail("input shape " + shape_str(expected) + " is not an image input (rank 4, batch 1, 1 or 3 channels)");

@@ -294,8 +294,18 @@ float reference_sample(const Image& img, const Preprocess& p, const Geometry& g,
     return (v * p.scale - p.mean[size_t(c)]) / p.std[size_t(c)];
 }
 
+void check_normalization(const Preprocess& p) {
+    if (!std::isfinite(p.scale)) fail("preprocessing: scale is not a finite number");
+    for (size_t c = 0; c < 3; ++c) {
+        if (!std::isfinite(p.mean[c]) || !std::isfinite(p.std[c]))
+            fail("preprocessing: mean/std must be finite numbers");
+        if (p.std[c] == 0) fail("preprocessing: std must not be 0 (channel " + std::to_string(c) + ")");
+    }
+}
+
 TensorImage to_tensor(const Image& img, const Preprocess& p, const Shape& expected) {
     if (img.empty()) fail("to_tensor: empty image");
+    check_normalization(p);
     auto lay = image_input_layout(expected, p.layout);
     if (!lay) fail("input shape " + shape_str(expected) + " is not an image input (rank 4, batch 1, 1 or 3 channels" +
                    std::string(p.layout ? " in the layout asked for" : "") + ")");

@@ -111,6 +111,10 @@ struct TensorImage {
 // photos feed 1-channel models through BT.601 luma; alpha is ignored. Throws Error(Invalid)
 // when the shape is not an image input or --size contradicts the model's fixed H/W.
 TensorImage to_tensor(const Image& img, const Preprocess& p, const Shape& expected);
+
+// Throws unless scale, mean and std make finite values: a std of 0 would turn every pixel into
+// inf/NaN, a silently wrong input (to_tensor and yuv_to_tensor call it).
+void check_normalization(const Preprocess& p);
 // The float32 normalised value of one tensor pixel, for tests and other kernels: the
 // bilinear sample of `img` (edge-clamped) at tensor pixel (xt, yt) under `g`, or `pad`
 // outside the photo, then (v * scale - mean) / std of tensor channel `c`.

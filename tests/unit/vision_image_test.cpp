@@ -226,6 +226,15 @@ TEST(VisionPreprocess, DynamicInputsTakeThePhotoSize) {
     EXPECT_THROW(to_tensor(img, q, Shape{1, 10}), Error);         // not an image input
 }
 
+TEST(VisionPreprocess, ZeroStdIsRefusedNotInfinity) {
+    Image img(8, 8, 3);
+    Preprocess p;
+    p.std = {1.0f, 0.0f, 1.0f};
+    EXPECT_THROW(to_tensor(img, p, Shape{1, 3, 8, 8}), Error);
+    p.std = {1.0f, 1.0f, 1.0f};
+    EXPECT_NO_THROW(to_tensor(img, p, Shape{1, 3, 8, 8}));
+}
+
 TEST(VisionPreprocess, LayoutDetection) {
     EXPECT_EQ(image_input_layout({1, 3, 224, 224}, std::nullopt)->layout, Layout::NCHW);
     EXPECT_EQ(image_input_layout({1, 128, 128, 3}, std::nullopt)->layout, Layout::NHWC);
