@@ -1,4 +1,4 @@
-// The int8 GEMM micro-kernels (VNNI, AVX2, portable) against the scalar reference, bit
+// The int8 GEMM micro-kernels (VNNI, AVX2, portable; ARM64 sdot, sudot) against the scalar reference, bit
 // for bit: zero points other than 0, K and N not multiples of any vector width, strided
 // A and C, fused clamps, every ISA level this CPU has.
 #include <gtest/gtest.h>
@@ -144,6 +144,12 @@ TEST(QGemmU8S8, KernelChoiceFollowsCpu) {
     if (cpu_features().avx512_vnni && active_isa() == Isa::Avx512) {
         EXPECT_EQ(qgemm_kernel_for(Isa::Avx512), QGemmKernel::Avx512Vnni);
     }
+#if defined(__aarch64__)
+    // ARMv8.0 NEON has no dot product: the portable kernel; sdot / sudot at their levels.
+    EXPECT_EQ(qgemm_kernel_for(Isa::Neon), QGemmKernel::Portable);
+    EXPECT_EQ(qgemm_kernel_for(Isa::NeonDot), QGemmKernel::NeonDot);
+    EXPECT_EQ(qgemm_kernel_for(Isa::NeonI8mm), QGemmKernel::NeonI8mm);
+#endif
 }
 
 TEST(QGemmU8S8, SaturatingPairSumsWouldDiffer) {
