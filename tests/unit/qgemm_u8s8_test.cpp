@@ -1,4 +1,4 @@
-// The int8 GEMM micro-kernels (VNNI, AVX2, portable; ARM64 sdot, sudot) against the scalar reference, bit
+// The int8 GEMM micro-kernels (VNNI, AVX2, portable; ARM64 sdot, sudot, smull) against the scalar reference, bit
 // for bit: zero points other than 0, K and N not multiples of any vector width, strided
 // A and C, fused clamps, every ISA level this CPU has.
 #include <gtest/gtest.h>
@@ -145,8 +145,8 @@ TEST(QGemmU8S8, KernelChoiceFollowsCpu) {
         EXPECT_EQ(qgemm_kernel_for(Isa::Avx512), QGemmKernel::Avx512Vnni);
     }
 #if defined(__aarch64__)
-    // ARMv8.0 NEON has no dot product: the portable kernel; sdot / sudot at their levels.
-    EXPECT_EQ(qgemm_kernel_for(Isa::Neon), QGemmKernel::Portable);
+    // ARMv8.0 NEON has no dot product: smull + sadalp; sdot / sudot at their levels.
+    EXPECT_EQ(qgemm_kernel_for(Isa::Neon), QGemmKernel::Neon);
     EXPECT_EQ(qgemm_kernel_for(Isa::NeonDot), QGemmKernel::NeonDot);
     EXPECT_EQ(qgemm_kernel_for(Isa::NeonI8mm), QGemmKernel::NeonI8mm);
 #endif

@@ -73,6 +73,7 @@ std::string qgemm_kernel_name(QGemmKernel k) {
         case QGemmKernel::Portable: return "portable";
         case QGemmKernel::Avx2: return "avx2";
         case QGemmKernel::Avx512Vnni: return "avx512vnni";
+        case QGemmKernel::Neon: return "neon";
         case QGemmKernel::NeonDot: return "neondot";
         case QGemmKernel::NeonI8mm: return "neoni8mm";
     }
@@ -87,10 +88,12 @@ QGemmKernel qgemm_kernel_for(Isa isa) {
     if (isa == Isa::Avx512 && f.avx512_vnni) return QGemmKernel::Avx512Vnni;
     if (isa == Isa::Avx512 || isa == Isa::Avx2) return QGemmKernel::Avx2;
 #elif defined(__aarch64__)
-    // The levels are capped at what the core has (set_isa_override clamps), so NeonDot
-    // means sdot is there; plain NEON (ARMv8.0) keeps the portable kernel.
-    if (isa == Isa::NeonI8mm) return QGemmKernel::NeonI8mm;
-    if (isa == Isa::NeonDot) return QGemmKernel::NeonDot;
+    // Only what the core has (a packing asked for a level above it, as the x86 VNNI check
+    // above); plain NEON (ARMv8.0) takes smull + sadalp.
+    const CpuFeatures& f = cpu_features();
+    if (isa == Isa::NeonI8mm && f.i8mm) return QGemmKernel::NeonI8mm;
+    if ((isa == Isa::NeonI8mm || isa == Isa::NeonDot) && f.dotprod) return QGemmKernel::NeonDot;
+    if (is_neon(isa) && f.neon) return QGemmKernel::Neon;
 #else
     (void)isa;
 #endif
@@ -185,6 +188,7 @@ void run_job(const QGemmJob& job, const PackedQGemmB& B, ThreadPool* pool) {
     if (B.kernel() == QGemmKernel::Avx512Vnni) fn = qgemm_block_avx512vnni, mr = kMrVnni;
     if (B.kernel() == QGemmKernel::Avx2) fn = qgemm_block_avx2, mr = kMrAvx2;
 #elif defined(__aarch64__)
+    if (B.kernel() == QGemmKernel::Neon) fn = qgemm_block_neon, mr = kMrNeonSmull;
     if (B.kernel() == QGemmKernel::NeonDot) fn = qgemm_block_neondot, mr = kMrNeon;
     if (B.kernel() == QGemmKernel::NeonI8mm) fn = qgemm_block_neoni8mm, mr = kMrNeon;
 #endif

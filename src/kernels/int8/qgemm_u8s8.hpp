@@ -20,7 +20,8 @@
 //   neondot     ARM64 with the dot product (ARMv8.2+): sdot by element on the portable
 //               layout; A bytes shifted to int8 (a - 128), 128 * colsum added back.
 //   neoni8mm    ARM64 with FEAT_I8MM: the same kernel with sudot (int8 x uint8), no shift.
-//               ARMv8.0 cores (Cortex-A53/A72: no dot product) take the portable kernel.
+//   neon        ARMv8.0 NEON (Cortex-A53/A72: no dot product): smull of the shifted bytes
+//               into int16 (exact), sadalp pair sums into int32; same layout.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -34,7 +35,7 @@ namespace edgecnn {
 
 class ThreadPool;
 
-enum class QGemmKernel { Portable, Avx2, Avx512Vnni, NeonDot, NeonI8mm };
+enum class QGemmKernel { Portable, Avx2, Avx512Vnni, Neon, NeonDot, NeonI8mm };
 std::string qgemm_kernel_name(QGemmKernel k);
 // The micro-kernel used for packings made at ISA level `isa` on this CPU.
 QGemmKernel qgemm_kernel_for(Isa isa);

@@ -1,18 +1,26 @@
-// The ARM64 int8 GEMM micro-kernel, shared by the dot-product level (sdot, in
-// qgemm_u8s8_neondot.cpp) and the i8mm level (sudot, in qgemm_u8s8_neoni8mm.cpp); each
-// file defines kUnsignedDot and includes this after <arm_neon.h>.
+// The ARM64 int8 GEMM micro-kernels: one file per level defines QGEMM_NEON_MODE (and the
+// block function's name) and includes this after <arm_neon.h>:
+//   kSdot   dot-product level (qgemm_u8s8_neondot.cpp, ARMv8.2 FEAT_DotProd): sdot
+//   kSudot  i8mm level (qgemm_u8s8_neoni8mm.cpp, FEAT_I8MM): sudot
+//   kSmull  plain NEON (qgemm_u8s8_neon.cpp, ARMv8.0: Cortex-A53/A72): smull + sadalp
 //
 // B is the portable kernel's layout: panels of 8 columns, K in groups of 4 bytes
 // ([panel][k/4][col][k%4]), so one 16-byte load is 4 columns x 4 k, exactly what the
 // by-element dot product takes: `sdot acc.4s, b.16b, a.4b[l]` adds, for each of the 4
-// columns, the 4-byte dot product with group l of an A register. Tile 8 rows x 8 columns:
-// 16 accumulators, 8 A registers (16 bytes = 4 k groups of one row each) and 2 B
+// columns, the 4-byte dot product with group l of an A register. Dot tiles are 8 rows x 8
+// columns: 16 accumulators, 8 A registers (16 bytes = 4 k groups of one row each) and 2 B
 // registers per group, 26 of the 32 vector registers.
 //
-// u8 activations: sudot (FEAT_I8MM) multiplies signed B bytes by unsigned A bytes as they
-// are. sdot is signed x signed, so that path flips A's top bit (a ^ 0x80 = a - 128 as int8)
-// and adds 128 * colsum[n] back in the epilogue: sum (a - 128) * b + 128 * sum b = sum a * b,
-// exact in int32 like every other kernel.
+// u8 activations: sudot multiplies signed B bytes by unsigned A bytes as they are. sdot
+// and smull are signed x signed, so those paths flip A's top bit (a ^ 0x80 = a - 128 as
+// int8) and add 128 * colsum[n] back in the epilogue: sum (a - 128) * b + 128 * sum b =
+// sum a * b, exact in int32 like every other kernel.
+//
+// smull (no dot product): one k group of one row (4 bytes, replicated 4 times) times a B
+// register gives 16 int16 products (|(a - 128) * b| <= 128 * 128, exact in int16);
+// sadalp adds adjacent pairs into int32 lanes (col c: k0+k1, k2+k3), and the two partial
+// sums of each column are added pairwise (addp) before the epilogue. Tiles of 4 rows x 8
+// columns: 4 pair accumulators per row, 16 in all.
 #include <algorithm>
 #include <cstring>
 
@@ -22,9 +30,13 @@
 namespace edgecnn::qgemm_detail {
 namespace {
 
-constexpr int MR = kMrNeon, NR = kNrNeon;
+enum Mode { kSdot, kSudot, kSmull };
+constexpr Mode kMode = QGEMM_NEON_MODE;
+constexpr bool kUnsignedDot = kMode == kSudot;
+constexpr int MR = kMode == kSmull ? kMrNeonSmull : kMrNeon, NR = kNrNeon;
 static_assert(NR == 8, "two 4-column B registers per k group");
 
+#if QGEMM_NEON_HAS_DOT
 // acc[r][h] += dot(b[h] column groups, lane L of a[r]).
 template <int L>
 inline void step(int32x4_t (&acc)[MR][2], const uint8x16_t (&a)[MR], const int8_t* b) {
@@ -40,6 +52,7 @@ inline void step(int32x4_t (&acc)[MR][2], const uint8x16_t (&a)[MR], const int8_
         }
     }
 }
+#endif
 
 // What the A bytes become before the dot product (see the header comment).
 inline uint8x16_t prep(uint8x16_t v) {
@@ -53,7 +66,10 @@ inline void tile(const QGemmJob& j, int64_t m, int mr, int64_t p, int ncols) {
     for (int r = 0; r < MR; ++r) arow[r] = j.A + (m + std::min(r, mr - 1)) * j.lda;  // spare rows repeat the last
     const int8_t* b = j.B + p * j.kp;
     int32x4_t acc[MR][2];
+#if QGEMM_NEON_HAS_DOT
     for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = vdupq_n_s32(0);
+#endif
+#if QGEMM_NEON_HAS_DOT
     uint8x16_t a[MR];
     int64_t k = 0;
     for (; k + 16 <= j.K; k += 16, b += 4 * NR * 4) {
@@ -78,8 +94,30 @@ inline void tile(const QGemmJob& j, int64_t m, int mr, int64_t p, int ncols) {
         if (groups > 2) step<2>(acc, a, b + 2 * NR * 4);
         if (groups > 3) step<3>(acc, a, b + 3 * NR * 4);
     }
+#else
+    // pacc[r][q]: columns 2q, 2q+1, two partial sums each.
+    int32x4_t pacc[MR][4];
+    for (int r = 0; r < MR; ++r)
+        for (int q = 0; q < 4; ++q) pacc[r][q] = vdupq_n_s32(0);
+    const int64_t groups = j.kp / 4;
+    for (int64_t g = 0; g < groups; ++g, b += NR * 4) {
+        const int8x16_t b0 = vld1q_s8(b), b1 = vld1q_s8(b + 16);
+        const int nk = int(std::min<int64_t>(4, j.K - g * 4));  // zero-filled K tail
+        for (int r = 0; r < MR; ++r) {
+            const int8x16_t a4 = vreinterpretq_s8_u8(prep(vreinterpretq_u8_s32(vdupq_n_s32(load_a4(arow[r] + g * 4, nk)))));
+            pacc[r][0] = vpadalq_s16(pacc[r][0], vmull_s8(vget_low_s8(b0), vget_low_s8(a4)));
+            pacc[r][1] = vpadalq_s16(pacc[r][1], vmull_high_s8(b0, a4));
+            pacc[r][2] = vpadalq_s16(pacc[r][2], vmull_s8(vget_low_s8(b1), vget_low_s8(a4)));
+            pacc[r][3] = vpadalq_s16(pacc[r][3], vmull_high_s8(b1, a4));
+        }
+    }
+    for (int r = 0; r < MR; ++r) {
+        acc[r][0] = vpaddq_s32(pacc[r][0], pacc[r][1]);
+        acc[r][1] = vpaddq_s32(pacc[r][2], pacc[r][3]);
+    }
+#endif
 
-    // Epilogue: per-column constant = bias - a_zero * colsum (+ 128 * colsum for sdot).
+    // Epilogue: per-column constant = bias - a_zero * colsum (+ 128 * colsum for sdot, smull).
     const int32_t shift = kUnsignedDot ? 0 : 128;
     int32_t off[NR];
     for (int c = 0; c < NR; ++c) {

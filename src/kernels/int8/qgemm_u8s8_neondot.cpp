@@ -3,11 +3,7 @@
 // (kernel: qgemm_u8s8_neon_kernel.inl).
 #include <arm_neon.h>
 
-namespace edgecnn::qgemm_detail {
-namespace {
-constexpr bool kUnsignedDot = false;
-}  // namespace
-}  // namespace edgecnn::qgemm_detail
-
 #define QGEMM_NEON_BLOCK_FN qgemm_block_neondot
+#define QGEMM_NEON_MODE kSdot
+#define QGEMM_NEON_HAS_DOT 1
 #include "kernels/int8/qgemm_u8s8_neon_kernel.inl"

@@ -3,11 +3,7 @@
 // qgemm_u8s8_neon_kernel.inl).
 #include <arm_neon.h>
 
-namespace edgecnn::qgemm_detail {
-namespace {
-constexpr bool kUnsignedDot = true;
-}  // namespace
-}  // namespace edgecnn::qgemm_detail
-
 #define QGEMM_NEON_BLOCK_FN qgemm_block_neoni8mm
+#define QGEMM_NEON_MODE kSudot
+#define QGEMM_NEON_HAS_DOT 1
 #include "kernels/int8/qgemm_u8s8_neon_kernel.inl"
