@@ -145,10 +145,14 @@ TEST(QGemmU8S8, KernelChoiceFollowsCpu) {
         EXPECT_EQ(qgemm_kernel_for(Isa::Avx512), QGemmKernel::Avx512Vnni);
     }
 #if defined(__aarch64__)
-    // ARMv8.0 NEON has no dot product: smull + sadalp; sdot / sudot at their levels.
+    // ARMv8.0 NEON has no dot product: smull + sadalp; sdot / sudot where the core has them
+    // (a level above the core falls back to what it has).
+    const CpuFeatures& f = cpu_features();
     EXPECT_EQ(qgemm_kernel_for(Isa::Neon), QGemmKernel::Neon);
-    EXPECT_EQ(qgemm_kernel_for(Isa::NeonDot), QGemmKernel::NeonDot);
-    EXPECT_EQ(qgemm_kernel_for(Isa::NeonI8mm), QGemmKernel::NeonI8mm);
+    EXPECT_EQ(qgemm_kernel_for(Isa::NeonDot), f.dotprod ? QGemmKernel::NeonDot : QGemmKernel::Neon);
+    EXPECT_EQ(qgemm_kernel_for(Isa::NeonI8mm), f.i8mm      ? QGemmKernel::NeonI8mm
+                                               : f.dotprod ? QGemmKernel::NeonDot
+                                                           : QGemmKernel::Neon);
 #endif
 }
 
