@@ -12,7 +12,7 @@
 #                                product, no i8mm, so the fallbacks), the int8 kernels and
 #                                the Fashion-MNIST int8 accuracy check (on the first
 #                                $FMNIST_IMAGES test images, default 2000: the 10,000 take
-#                                too long emulated), and .ecnn files converted by the x86
+#                                too long emulated; `max` at the neon-dot level, sdot), and .ecnn files converted by the x86
 #                                CLI ($X86_CLI, default build/edgecnn; skipped when absent)
 #                                checked with the ARM CLI on both cores
 #   scripts/arm_test.sh --build  only the cross build
@@ -40,7 +40,8 @@ cmake --build "$BUILD_DIR" -j"$JOBS"
 KERNEL_TESTS='^(CpuFeatures|CpuTopology|ThreadPool|GemmF32|DwConvF32|EltwiseF32|PoolNhwcF32|ResizeFast|ConvTransposeFast|FastPath)\.'
 # INT8: the GEMM (sdot / sudot / portable), depthwise, Add, QuantizeLinear kernels against
 # their references, the QDQ plans, and Fashion-MNIST's int8 accuracy (issue 6 acceptance 3).
-INT8_TESTS='^(QGemmU8S8|Requantize|QConvNhwc|QuantizeU8|QAddU8|QuantizeInt8|FashionMnistInt8)\.'
+INT8_TESTS='^(QGemmU8S8|Requantize|QConvNhwc|QuantizeU8|QAddU8|QuantizeInt8)\.'
+FMNIST_INT8='^FashionMnistInt8\.'
 MODEL_TESTS='^check_(fashion_mnist|blazeface_front)_fixture'
 
 run() {  # run CPU CTEST_ARGS...
@@ -74,7 +75,10 @@ case "$mode" in
   --ci)
     export EDGECNN_FMNIST_TEST_IMAGES=${FMNIST_IMAGES:-2000}
     run max -R "$KERNEL_TESTS|$INT8_TESTS|$MODEL_TESTS"
-    run cortex-a53 -R "$KERNEL_TESTS|$INT8_TESTS|$MODEL_TESTS"
+    # Fashion-MNIST int8 on the sdot kernel (max's default level, neon-i8mm, takes sudot;
+    # the kernel tests above check both bit for bit) and on ARMv8.0's smull kernel.
+    EDGECNN_ISA=neon-dot run max -R "$FMNIST_INT8"
+    run cortex-a53 -R "$KERNEL_TESTS|$INT8_TESTS|$FMNIST_INT8|$MODEL_TESTS"
     x86_files
     ;;
   all) run max ;;
