@@ -1,4 +1,4 @@
-// The int8 GEMM micro-kernels (VNNI, AVX2, portable) against the scalar reference, bit
+// The int8 GEMM micro-kernels (VNNI, AVX2, portable; ARM64 sdot, sudot, smull) against the scalar reference, bit
 // for bit: zero points other than 0, K and N not multiples of any vector width, strided
 // A and C, fused clamps, every ISA level this CPU has.
 #include <gtest/gtest.h>
@@ -144,6 +144,16 @@ TEST(QGemmU8S8, KernelChoiceFollowsCpu) {
     if (cpu_features().avx512_vnni && active_isa() == Isa::Avx512) {
         EXPECT_EQ(qgemm_kernel_for(Isa::Avx512), QGemmKernel::Avx512Vnni);
     }
+#if defined(__aarch64__)
+    // ARMv8.0 NEON has no dot product: smull + sadalp; sdot / sudot where the core has them
+    // (a level above the core falls back to what it has).
+    const CpuFeatures& f = cpu_features();
+    EXPECT_EQ(qgemm_kernel_for(Isa::Neon), QGemmKernel::Neon);
+    EXPECT_EQ(qgemm_kernel_for(Isa::NeonDot), f.dotprod ? QGemmKernel::NeonDot : QGemmKernel::Neon);
+    EXPECT_EQ(qgemm_kernel_for(Isa::NeonI8mm), f.i8mm      ? QGemmKernel::NeonI8mm
+                                               : f.dotprod ? QGemmKernel::NeonDot
+                                                           : QGemmKernel::Neon);
+#endif
 }
 
 TEST(QGemmU8S8, SaturatingPairSumsWouldDiffer) {

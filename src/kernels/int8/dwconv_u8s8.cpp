@@ -42,7 +42,7 @@ PackedDwU8S8 pack_dwconv_u8s8(const int8_t* w, const int32_t* bias, int64_t c, i
 
 namespace {
 // The VNNI row kernel: AVX-512 level on a CPU with VNNI, at most kDwVnniMaxTaps taps.
-bool use_vnni(const QConvShape& s) {
+[[maybe_unused]] bool use_vnni(const QConvShape& s) {
 #if defined(__x86_64__) || defined(_M_X64)
     return active_isa() == Isa::Avx512 && cpu_features().avx512_vnni && s.kh * s.kw <= kDwVnniMaxTaps;
 #else

@@ -73,6 +73,9 @@ std::string qgemm_kernel_name(QGemmKernel k) {
         case QGemmKernel::Portable: return "portable";
         case QGemmKernel::Avx2: return "avx2";
         case QGemmKernel::Avx512Vnni: return "avx512vnni";
+        case QGemmKernel::Neon: return "neon";
+        case QGemmKernel::NeonDot: return "neondot";
+        case QGemmKernel::NeonI8mm: return "neoni8mm";
     }
     return "?";
 }
@@ -84,6 +87,13 @@ QGemmKernel qgemm_kernel_for(Isa isa) {
     // without it (Skylake-X) takes the AVX2 kernel, which is exact too.
     if (isa == Isa::Avx512 && f.avx512_vnni) return QGemmKernel::Avx512Vnni;
     if (isa == Isa::Avx512 || isa == Isa::Avx2) return QGemmKernel::Avx2;
+#elif defined(__aarch64__)
+    // Only what the core has (a packing asked for a level above it, as the x86 VNNI check
+    // above); plain NEON (ARMv8.0) takes smull + sadalp.
+    const CpuFeatures& f = cpu_features();
+    if (isa == Isa::NeonI8mm && f.i8mm) return QGemmKernel::NeonI8mm;
+    if ((isa == Isa::NeonI8mm || isa == Isa::NeonDot) && f.dotprod) return QGemmKernel::NeonDot;
+    if (is_neon(isa) && f.neon) return QGemmKernel::Neon;
 #else
     (void)isa;
 #endif
@@ -96,7 +106,10 @@ PackedQGemmB pack_qgemm_b_s8(const int8_t* B, int64_t K, int64_t N, int64_t ldb,
     if (K < 0 || N < 0) fail("qgemm: negative size");
     PackedQGemmB p;
     p.kernel_ = qgemm_kernel_for(isa);
-    p.nr_ = p.kernel_ == QGemmKernel::Avx512Vnni ? kNrVnni : p.kernel_ == QGemmKernel::Avx2 ? kNrAvx2 : kNrPortable;
+    p.nr_ = p.kernel_ == QGemmKernel::Avx512Vnni ? kNrVnni
+            : p.kernel_ == QGemmKernel::Avx2     ? kNrAvx2
+            : p.kernel_ == QGemmKernel::Portable ? kNrPortable
+                                                 : kNrNeon;
     p.k_ = K;
     p.n_ = N;
     p.kp_ = (K + 3) / 4 * 4;
@@ -174,6 +187,10 @@ void run_job(const QGemmJob& job, const PackedQGemmB& B, ThreadPool* pool) {
 #if defined(__x86_64__) || defined(_M_X64)
     if (B.kernel() == QGemmKernel::Avx512Vnni) fn = qgemm_block_avx512vnni, mr = kMrVnni;
     if (B.kernel() == QGemmKernel::Avx2) fn = qgemm_block_avx2, mr = kMrAvx2;
+#elif defined(__aarch64__)
+    if (B.kernel() == QGemmKernel::Neon) fn = qgemm_block_neon, mr = kMrNeonSmull;
+    if (B.kernel() == QGemmKernel::NeonDot) fn = qgemm_block_neondot, mr = kMrNeon;
+    if (B.kernel() == QGemmKernel::NeonI8mm) fn = qgemm_block_neoni8mm, mr = kMrNeon;
 #endif
     const int64_t nr = B.panel_width();
     const int64_t panels = (N + nr - 1) / nr;

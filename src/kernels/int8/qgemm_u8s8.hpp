@@ -17,6 +17,11 @@
 //               fly, and vpmaddwd sums int16 pairs into int32 exactly. Full 8-bit weights,
 //               same results as VNNI, half its throughput.
 //   portable    plain C++ on the same 4-byte-group layout as VNNI (panels of 8 columns).
+//   neondot     ARM64 with the dot product (ARMv8.2+): sdot by element on the portable
+//               layout; A bytes shifted to int8 (a - 128), 128 * colsum added back.
+//   neoni8mm    ARM64 with FEAT_I8MM: the same kernel with sudot (int8 x uint8), no shift.
+//   neon        ARMv8.0 NEON (Cortex-A53/A72: no dot product): smull of the shifted bytes
+//               into int16 (exact), sadalp pair sums into int32; same layout.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +35,7 @@ namespace edgecnn {
 
 class ThreadPool;
 
-enum class QGemmKernel { Portable, Avx2, Avx512Vnni };
+enum class QGemmKernel { Portable, Avx2, Avx512Vnni, Neon, NeonDot, NeonI8mm };
 std::string qgemm_kernel_name(QGemmKernel k);
 // The micro-kernel used for packings made at ISA level `isa` on this CPU.
 QGemmKernel qgemm_kernel_for(Isa isa);

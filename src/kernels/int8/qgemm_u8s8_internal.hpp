@@ -11,6 +11,9 @@ namespace edgecnn::qgemm_detail {
 inline constexpr int kMrVnni = 12, kNrVnni = 32;   // 24 zmm accumulators
 inline constexpr int kMrAvx2 = 6, kNrAvx2 = 16;    // 12 ymm accumulators
 inline constexpr int kMrPortable = 4, kNrPortable = 8;
+// ARM64 sdot / sudot (and smull, 4 rows): 16 accumulators; panels of 8 = the portable layout.
+inline constexpr int kMrNeon = 8, kNrNeon = 8;
+inline constexpr int kMrNeonSmull = 4;  // plain NEON: 4 pair accumulators per row
 
 struct QGemmJob {
     int64_t M = 0, N = 0, K = 0, kp = 0;
@@ -34,6 +37,11 @@ void qgemm_block_portable(const QGemmJob& job, int64_t m0, int64_t m1, int64_t n
 #if defined(__x86_64__) || defined(_M_X64)
 void qgemm_block_avx2(const QGemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
 void qgemm_block_avx512vnni(const QGemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+#endif
+#if defined(__aarch64__)
+void qgemm_block_neon(const QGemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+void qgemm_block_neondot(const QGemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+void qgemm_block_neoni8mm(const QGemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
 #endif
 
 // Bytes k..k+n of an A row (n <= 4) as one little-endian int32, zero-filled: the K tail
