@@ -52,7 +52,7 @@ stage "fuzz 60 s per target" 480 bash -c 'for d in tests/fuzz/corpus/*/; do FUZZ
 # (scripts/arm_test.sh; the whole suite under qemu: scripts/arm_test.sh without --ci).
 stage "arm64 setup" 600 bash scripts/setup.sh --arm
 stage "arm64 cross build" 600 env JOBS="$JOBS" bash scripts/arm_test.sh --build
-stage "arm64 qemu tests" 600 env JOBS="$JOBS" bash scripts/arm_test.sh --ci
+stage "arm64 qemu tests" 900 env JOBS="$JOBS" bash scripts/arm_test.sh --ci
 
 echo
 echo "all stages passed in $(( $(date +%s) - total_start ))s"
