@@ -224,7 +224,10 @@ int call(ecnn_op_context* ctx, F&& f) {
 // Registers process-wide (before creating sessions that use it). The op object lives for
 // the rest of the process: sessions may call it at any time.
 inline void register_op(const CustomOp& op) {
-    auto* held = new CustomOp(op);  // never freed: the registry outlives every session
+    // Never freed: the registry outlives every session. The list hangs off a pointer with
+    // static storage that is never destroyed, so leak checkers see the ops as reachable.
+    static auto* registered = new std::vector<std::unique_ptr<CustomOp>>();
+    auto* held = new CustomOp(op);
     ecnn_custom_op c{};
     c.struct_size = sizeof(c);
     c.domain = held->domain.c_str();
@@ -252,6 +255,7 @@ inline void register_op(const CustomOp& op) {
         delete held;
         check(s);
     }
+    registered->emplace_back(held);
 }
 
 }  // namespace ecnn

@@ -305,7 +305,8 @@ TEST(EcnnDamaged, RandomMutationsNeverCrash) {
     mixed.fp16_weights = true;
     mixed.fp16_values = std::set<std::string>{};
     int nth = 0;
-    for (const Value& v : import_onnx_file(kFashion)->values)
+    const auto fashion = import_onnx_file(kFashion);  // held: the loop reads its values
+    for (const Value& v : fashion->values)
         if (v.constant && v.constant->dtype() == DType::F32)
             (nth++ % 2 ? *mixed.fp16_values : mixed.int16_values).insert(v.name);
     const std::vector<std::vector<uint8_t>> files = {fashion_bytes(), fashion_bytes(mixed)};
