@@ -191,18 +191,11 @@ TensorImage yuv_to_tensor(const YuvImage& f, const Preprocess& p, const Shape& e
     out.tensor = Tensor::uninitialized(DType::F32, nchw ? Shape{1, C, th, tw} : Shape{1, th, tw, C});
     float* dst = out.tensor.data<float>();
     const size_t n = size_t(tw);
-    std::vector<int32_t> xa(n), xb(n);
-    std::vector<float> wx(n), rgb(3 * n);
-    std::vector<char> xin(n);
-    for (int x = 0; x < tw; ++x) {
-        float sx = g.to_image_x(float(x) + 0.5f);
-        xin[size_t(x)] = sx >= 0 && sx < float(f.width);
-        float fx = sx - 0.5f;
-        int x0 = int(std::floor(fx));
-        wx[size_t(x)] = fx - float(x0);
-        xa[size_t(x)] = std::clamp(x0, 0, f.width - 1);
-        xb[size_t(x)] = std::clamp(x0 + 1, 0, f.width - 1);
-    }
+    const ColumnTaps cols = column_taps(g, tw, f.width);
+    const auto &xa = cols.a, &xb = cols.b;
+    const auto& wx = cols.w;
+    const auto& xin = cols.inside;
+    std::vector<float> rgb(3 * n);
     float mul[3], add[3];
     for (int c = 0; c < C; ++c) {
         mul[c] = p.scale / p.std[size_t(c)];

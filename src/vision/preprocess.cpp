@@ -294,6 +294,21 @@ float reference_sample(const Image& img, const Preprocess& p, const Geometry& g,
     return (v * p.scale - p.mean[size_t(c)]) / p.std[size_t(c)];
 }
 
+ColumnTaps column_taps(const Geometry& g, int tw, int src_width) {
+    const size_t n = size_t(tw);
+    ColumnTaps t{std::vector<int32_t>(n), std::vector<int32_t>(n), std::vector<float>(n), std::vector<char>(n)};
+    for (int x = 0; x < tw; ++x) {
+        float sx = g.to_image_x(float(x) + 0.5f);
+        t.inside[size_t(x)] = sx >= 0 && sx < float(src_width);
+        float fx = sx - 0.5f;
+        int x0 = int(std::floor(fx));
+        t.w[size_t(x)] = fx - float(x0);
+        t.a[size_t(x)] = std::clamp(x0, 0, src_width - 1);
+        t.b[size_t(x)] = std::clamp(x0 + 1, 0, src_width - 1);
+    }
+    return t;
+}
+
 void check_normalization(const Preprocess& p) {
     if (!std::isfinite(p.scale)) fail("preprocessing: scale is not a finite number");
     for (size_t c = 0; c < 3; ++c) {
@@ -322,18 +337,10 @@ TensorImage to_tensor(const Image& img, const Preprocess& p, const Shape& expect
 
     // Per column: the two source columns, the weight, and whether it is inside the photo.
     const size_t ntw = size_t(tw);
-    std::vector<int> xa(ntw), xb(ntw);
-    std::vector<float> wx(ntw);
-    std::vector<char> xin(ntw);
-    for (int x = 0; x < tw; ++x) {
-        float sx = g.to_image_x(float(x) + 0.5f);
-        xin[size_t(x)] = sx >= 0 && sx < float(img.width);
-        float fx = sx - 0.5f;
-        int x0 = int(std::floor(fx));
-        wx[size_t(x)] = fx - float(x0);
-        xa[size_t(x)] = std::clamp(x0, 0, img.width - 1);
-        xb[size_t(x)] = std::clamp(x0 + 1, 0, img.width - 1);
-    }
+    const ColumnTaps cols = column_taps(g, tw, img.width);
+    const auto &xa = cols.a, &xb = cols.b;
+    const auto& wx = cols.w;
+    const auto& xin = cols.inside;
     // Per tensor channel: which photo channels and weights make it (luma for C = 1).
     float mul[3], add[3];
     for (int c = 0; c < C; ++c) {

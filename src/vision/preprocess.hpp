@@ -112,6 +112,17 @@ struct TensorImage {
 // when the shape is not an image input or --size contradicts the model's fixed H/W.
 TensorImage to_tensor(const Image& img, const Preprocess& p, const Shape& expected);
 
+// The horizontal half of a bilinear resize into a tensor of width `tw` from a picture of
+// width `src_width`: per output column the two source columns, the second's weight, and
+// whether the column falls inside the picture (letterbox borders do not). Shared by the
+// photo and the NV12 paths so both sample the same way.
+struct ColumnTaps {
+    std::vector<int32_t> a, b;
+    std::vector<float> w;
+    std::vector<char> inside;
+};
+ColumnTaps column_taps(const Geometry& g, int tw, int src_width);
+
 // Throws unless scale, mean and std make finite values: a std of 0 would turn every pixel into
 // inf/NaN, a silently wrong input (to_tensor and yuv_to_tensor call it).
 void check_normalization(const Preprocess& p);
