@@ -30,6 +30,27 @@ using namespace passes;
 
 namespace {
 
+// A 2-D pool window the int8 NHWC pools take: kernel, strides, explicit pads. Nothing when
+// the node asks for what they do not do (SAME auto-padding, dilation, other ranks).
+struct PoolWindow2d {
+    std::vector<int64_t> kernel, strides, pads;
+};
+std::optional<PoolWindow2d> pool_window_2d(const Node& n) {
+    const Attribute* ap = n.attr("auto_pad");
+    if (ap && ap->s != "NOTSET" && ap->s != "VALID") return std::nullopt;
+    const Attribute* ks = n.attr("kernel_shape");
+    if (!ks || ks->ints.size() != 2) return std::nullopt;
+    const Attribute* dl = n.attr("dilations");
+    if (dl && (dl->ints.size() != 2 || dl->ints[0] != 1 || dl->ints[1] != 1)) return std::nullopt;
+    PoolWindow2d w{ks->ints, {1, 1}, {0, 0, 0, 0}};
+    if (const Attribute* p = n.attr("pads"); p && !(ap && ap->s == "VALID")) {
+        if (p->ints.size() != 4) return std::nullopt;
+        w.pads = p->ints;
+    }
+    if (const Attribute* st = n.attr("strides")) w.strides = st->ints;
+    return w;
+}
+
 const std::vector<int64_t> kToNhwc = {0, 2, 3, 1};
 const std::vector<int64_t> kToNchw = {0, 3, 1, 2};
 
@@ -317,25 +338,15 @@ int fuse_qdq(Graph& g) {
                 added.push_back(std::move(r));
             } else {
                 if (xs->size() != 4 || node_int_attr(n, "storage_order", 0) != 0) continue;
-                const Attribute* ap = n.attr("auto_pad");
-                if (ap && ap->s != "NOTSET" && ap->s != "VALID") continue;
-                const Attribute* ks = n.attr("kernel_shape");
-                if (!ks || ks->ints.size() != 2) continue;
-                const Attribute* dl = n.attr("dilations");
-                if (dl && (dl->ints.size() != 2 || dl->ints[0] != 1 || dl->ints[1] != 1)) continue;
-                std::vector<int64_t> pads = {0, 0, 0, 0};
-                if (const Attribute* p = n.attr("pads"); p && !(ap && ap->s == "VALID")) {
-                    if (p->ints.size() != 4) continue;
-                    pads = p->ints;
-                }
-                const Attribute* st = n.attr("strides");
+                const auto w = pool_window_2d(n);
+                if (!w) continue;
                 Node mp;
                 mp.name = n.name + "/int8";
                 mp.domain = "edgecnn";
                 mp.op_type = "QMaxPoolNhwc";
-                mp.attrs["kernel_shape"] = ints_attr(ks->ints);
-                mp.attrs["strides"] = ints_attr(st ? st->ints : std::vector<int64_t>{1, 1});
-                mp.attrs["pads"] = ints_attr(pads);
+                mp.attrs["kernel_shape"] = ints_attr(w->kernel);
+                mp.attrs["strides"] = ints_attr(w->strides);
+                mp.attrs["pads"] = ints_attr(w->pads);
                 mp.attrs["output_size"] = ints_attr({(*ys)[2], (*ys)[3]});
                 mp.inputs = {to_nhwc(g, x->q, mp.name + "/in", added)};
                 ValueId yn = add_intermediate(g, g.value(yq).name + "/nhwc", DType::U8, permuted(*ys, kToNhwc));
@@ -359,22 +370,12 @@ int fuse_qdq(Graph& g) {
             if (is_op(n, "GlobalAveragePool")) {
                 ap.attrs["global"] = make_attr_int(1);
             } else {
-                const Attribute* apad = n.attr("auto_pad");
-                if (apad && apad->s != "NOTSET" && apad->s != "VALID") continue;
                 if (node_int_attr(n, "ceil_mode", 0) != 0) continue;
-                const Attribute* ks = n.attr("kernel_shape");
-                if (!ks || ks->ints.size() != 2) continue;
-                const Attribute* dl = n.attr("dilations");
-                if (dl && (dl->ints.size() != 2 || dl->ints[0] != 1 || dl->ints[1] != 1)) continue;
-                std::vector<int64_t> pads = {0, 0, 0, 0};
-                if (const Attribute* p = n.attr("pads"); p && !(apad && apad->s == "VALID")) {
-                    if (p->ints.size() != 4) continue;
-                    pads = p->ints;
-                }
-                const Attribute* st = n.attr("strides");
-                ap.attrs["kernel_shape"] = ints_attr(ks->ints);
-                ap.attrs["strides"] = ints_attr(st ? st->ints : std::vector<int64_t>{1, 1});
-                ap.attrs["pads"] = ints_attr(pads);
+                const auto w = pool_window_2d(n);
+                if (!w) continue;
+                ap.attrs["kernel_shape"] = ints_attr(w->kernel);
+                ap.attrs["strides"] = ints_attr(w->strides);
+                ap.attrs["pads"] = ints_attr(w->pads);
                 ap.attrs["output_size"] = ints_attr({(*ys)[2], (*ys)[3]});
                 ap.attrs["count_include_pad"] = make_attr_int(node_int_attr(n, "count_include_pad", 0));
             }
