@@ -71,11 +71,17 @@ int64_t ThreadPool::work_on_job(uint32_t gen) {
     for (;;) {
         uint64_t v = next_.load(std::memory_order_acquire);
         if (uint32_t(v >> 32) != gen) return ran;
-        int64_t n = n_.load(std::memory_order_relaxed);
-        if (int64_t(v & 0xffffffffu) >= n) return ran;
+        // The task count carries its generation: a worker whose counter value `v` is from job
+        // `gen` while the caller is already publishing the next job (between its stores of
+        // the count and of next_) must not compare gen's index with the next job's count.
+        // Doing so let it claim a task past gen's end and run it with the next job's fn_
+        // (a data race ThreadSanitizer found) and count it into the next job's done_.
+        const uint64_t tagged_n = n_.load(std::memory_order_acquire);
+        if (uint32_t(tagged_n >> 32) != gen) return ran;
+        if ((v & 0xffffffffu) >= (tagged_n & 0xffffffffu)) return ran;
         if (!next_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) continue;
-        // The caller cannot start another job before this task is counted done, so the
-        // job description read here belongs to `gen`.
+        // Task v < n of job `gen` was unclaimed, so job `gen` is not done and the caller
+        // cannot have started writing another job: fn_ and ctx_ belong to `gen`.
         fn_(ctx_, int64_t(v & 0xffffffffu));
         ++ran;
         done_.fetch_add(1, std::memory_order_acq_rel);
@@ -113,6 +119,10 @@ void ThreadPool::run(int64_t n, TaskFn fn, void* ctx) {
         for (int64_t t = 0; t < n; ++t) fn(ctx, t);
         return;
     }
+    if (uint64_t(n) > 0xffffffffu) {  // the counters hold 32-bit task indices; never seen in practice
+        for (int64_t t = 0; t < n; ++t) fn(ctx, t);
+        return;
+    }
     const bool adaptive = tuning_.adaptive;
     const int64_t t0 = adaptive ? now_ns() : 0;
     if (adaptive && t0 < inline_until_ns_.load(std::memory_order_relaxed)) {
@@ -123,7 +133,7 @@ void ThreadPool::run(int64_t n, TaskFn fn, void* ctx) {
     uint32_t gen = generation_.load() + 1;
     fn_ = fn;
     ctx_ = ctx;
-    n_.store(n, std::memory_order_relaxed);
+    n_.store((uint64_t(gen) << 32) | uint64_t(n), std::memory_order_release);
     done_.store(0, std::memory_order_relaxed);
     next_.store(uint64_t(gen) << 32, std::memory_order_release);
     generation_.store(gen);

@@ -103,7 +103,8 @@ private:
     // Current job; written before next_ is published for its generation.
     TaskFn fn_ = nullptr;
     void* ctx_ = nullptr;
-    std::atomic<int64_t> n_{0};
+    // High 32 bits: the job's generation; low 32 bits: its number of tasks.
+    std::atomic<uint64_t> n_{0};
 
     // Contention state. Written by the submitter holding submit_; inline_until_ns_ is
     // also read without it (running_inline()).

@@ -31,6 +31,24 @@ TEST(ThreadPool, RunsEveryTaskExactlyOnce) {
     }
 }
 
+// Back-to-back jobs whose task counts grow: a worker still leaving job G while the caller
+// publishes job G+1 once compared G's counter with G+1's larger count, claimed one task too
+// many and ran it with G+1's function (that task then ran twice). Every task of every job
+// must run exactly once, and the caller must not return before its own job's tasks finish.
+TEST(ThreadPool, GrowingJobsBackToBackRunEachTaskOnce) {
+    for (int threads : {2, 4}) {
+        ThreadPool pool(threads, ThreadPool::Tuning{.adaptive = false});
+        std::vector<std::atomic<int>> hits(16);
+        for (int rep = 0; rep < 20000; ++rep) {
+            const int64_t n = (rep % 2) ? 16 : 2;
+            for (int64_t t = 0; t < n; ++t) hits[size_t(t)].store(0, std::memory_order_relaxed);
+            pool.parallel_for(n, [&](int64_t t) { hits[size_t(t)].fetch_add(1, std::memory_order_relaxed); });
+            for (int64_t t = 0; t < n; ++t)
+                ASSERT_EQ(hits[size_t(t)].load(), 1) << threads << " threads, job " << rep << ", task " << t;
+        }
+    }
+}
+
 TEST(ThreadPool, SharedByConcurrentCallers) {
     ThreadPool pool(2);
     std::atomic<int64_t> total{0};
