@@ -18,6 +18,11 @@ inline constexpr int kMrNeon = 6, kNrNeon = 16;
 // Largest K block: the A rows of a tile (MR x KC) and a B micro-panel (KC x NR) stay
 // in L1, the B block of one task in L2.
 inline constexpr int64_t kMaxKc = 512;
+// A task whose A block (rows x K block) is at most this size walks B's column panels
+// outermost (gemm_block in gemm_f32_kernel.inl).
+// 448 KB: ResNet-50's 7x7 stage (M = 49) and 14x14 stage (M = 196, K block 512) qualify; at
+// 28x28 (M = 784) rows-outermost measured faster.
+inline constexpr int64_t kPanelsOuterMaxABytes = 448 * 1024;
 
 struct GemmJob {
     int64_t M = 0, N = 0, K = 0;

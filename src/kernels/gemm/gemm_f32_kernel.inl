@@ -89,6 +89,8 @@ struct TileEpilogue {
     bool first, last;       // first / last K block
     bool clamp;             // apply min(max(x, lo), hi) (Relu/Clip) on the last K block
     float lo, hi;
+    const char* prefetch;   // see micro_kernel
+    int64_t prefetch_step;
 };
 
 // One register tile: C[MR x ncols] (+)= A[MR x kc] · Bpanel[kc x NV*W], then the epilogue.
@@ -97,6 +99,9 @@ struct TileEpilogue {
 // A is not packed: copying MR x KC blocks into k-major panels (as BLIS does) cost 10-30%
 // on every CNN shape measured on Zen 5 (bench/gemm_bench.cpp), since the rows stay in L1
 // across the column panels anyway and the broadcasts are free loads either way.
+//
+// `pf` + k * `pf_step` (bytes) is prefetched at step k: the driver points it at the B data a
+// later call will read, so B streams in from memory while this tile computes.
 template <class Vec, int MR, int NV>
 void micro_kernel(int64_t kc, const float* __restrict a, int64_t lda, const float* __restrict b, float* c,
                   int64_t ldc, int ncols, const TileEpilogue& ep) {
@@ -109,7 +114,10 @@ void micro_kernel(int64_t kc, const float* __restrict a, int64_t lda, const floa
     // rematerializes them from a and lda.
     const float* ar[MR];
     EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) ar[i] = a + i * lda;
+    const char* pf = ep.prefetch;
+    const int64_t pf_step = ep.prefetch_step;
     for (int64_t k = 0; k < kc; ++k) {
+        __builtin_prefetch(pf + k * pf_step, 0, 3);
         V bv[NV];
         EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) bv[j] = Vec::load(b + j * W);
         EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) {
@@ -189,14 +197,25 @@ void gemm_block(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t 
     ep.hi = kind == Activation::Clip ? gep.act.beta : std::numeric_limits<float>::infinity();
     const bool post_act = !ep.clamp && kind != Activation::None;
 
+    // Few rows (e.g. the 7x7 maps of a ResNet's last stage, M = 49): B is large and read
+    // from memory once per call, while all of the task's A rows fit in L2. Walking the
+    // column panels outermost lets each B micro-panel serve every row tile while it is hot
+    // in L1 and spreads B's memory stream evenly over the call; rows-outermost would read
+    // the whole B block from memory during the first row tile, faster than memory delivers.
+    const bool panels_outer = (m1 - m0) * job.kc * int64_t(sizeof(float)) <= kPanelsOuterMaxABytes;
     int64_t k0 = 0;
     do {
         const int64_t kc = std::min(job.kc, K - k0);
         const bool first = k0 == 0, last = k0 + kc >= K;
-        for (int64_t m = m0; m < m1; m += MR) {
-            const int mr = int(std::min<int64_t>(MR, m1 - m));
-            const float* a = job.A + m * job.lda + k0;
-            for (int64_t n = n0; n < n1; n += NR) {
+        const int64_t outer0 = panels_outer ? n0 : m0, outer1 = panels_outer ? n1 : m1;
+        const int64_t outer_step = panels_outer ? NR : MR;
+        const int64_t inner0 = panels_outer ? m0 : n0, inner1 = panels_outer ? m1 : n1;
+        const int64_t inner_step = panels_outer ? MR : NR;
+        for (int64_t o = outer0; o < outer1; o += outer_step)
+            for (int64_t i = inner0; i < inner1; i += inner_step) {
+                const int64_t m = panels_outer ? i : o, n = panels_outer ? o : i;
+                const int mr = int(std::min<int64_t>(MR, m1 - m));
+                const float* a = job.A + m * job.lda + k0;
                 const bool narrow = is_narrow_panel(n, N, NR);
                 const int pw = narrow ? NR / 2 : NR;
                 const int ncols = int(std::min<int64_t>(pw, N - n));
@@ -209,12 +228,28 @@ void gemm_block(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t 
                 ep.ldr = gep.ld_residual;
                 const bool clamp = ep.clamp;
                 ep.clamp = clamp && last;
+                if (panels_outer) {
+                    // Spread the next column panel's B block (same K block) over this panel's
+                    // row tiles: the stream from memory then runs at 1/(row tiles) of the rate
+                    // one tile would need. The last panel of the task prefetches nothing new.
+                    const int64_t tiles = (m1 - m0 + MR - 1) / MR, tile = (m - m0) / MR;
+                    const int64_t nn = n + NR < n1 ? n + NR : n;
+                    const int64_t next_bytes = kc * NR * int64_t(sizeof(float));
+                    const int64_t chunk = (next_bytes + tiles - 1) / tiles;
+                    ep.prefetch = reinterpret_cast<const char*>(job.B + nn * K + k0 * NR) + tile * chunk;
+                    ep.prefetch_step = std::max<int64_t>(64, ((chunk + kc - 1) / kc + 63) / 64 * 64);
+                    if (tile * chunk >= next_bytes || nn == n) ep.prefetch_step = 0;
+                } else {
+                    // Rows outermost: prefetching the next panel here measured no gain.
+
+                    ep.prefetch = reinterpret_cast<const char*>(b);
+                    ep.prefetch_step = 0;
+                }
                 const MicroKernelFn fn = narrow ? kNarrow[size_t(mr - 1)] : kWide[size_t(mr - 1)];
                 fn(kc, a, job.lda, b, c, job.ldc, ncols, ep);
                 ep.clamp = clamp;
                 if (last && post_act) activate_tile<Vec>(c, job.ldc, mr, ncols, gep.act);
             }
-        }
         k0 += kc;
     } while (k0 < K);
 }
