@@ -238,7 +238,7 @@ std::vector<int64_t> normalize_axes(const std::vector<int64_t>& axes, int64_t ra
 
 class ConcatOp : public OpKernel {
 public:
-    explicit ConcatOp(const OpAttrs& a) : axis_(a.get_int("axis")) {}
+    explicit ConcatOp(const OpAttrs& a) : axis_(a.get_int("axis")), pool_(a.pool()) {}
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
         need_outputs(out, 1);
         if (in.empty()) fail("Concat needs at least one input");
@@ -272,18 +272,34 @@ public:
         const int64_t inner = prod(y.shape(), size_t(axis_n_) + 1, y.rank());
         uint8_t* dst = static_cast<uint8_t*>(y.raw());
         const size_t out_chunk = size_t(y.dim(size_t(axis_n_)) * inner) * es;
-        size_t pos = 0;
-        for (const Tensor* x : in) {
-            const size_t chunk = size_t(x->dim(size_t(axis_n_)) * inner) * es;
-            const uint8_t* src = static_cast<const uint8_t*>(x->raw());
-            for (int64_t o = 0; o < outer && chunk; ++o)
-                std::memcpy(dst + size_t(o) * out_chunk + pos, src + size_t(o) * chunk, chunk);
-            pos += chunk;
+        // Rows [o0, o1) of every input: each output row is complete after one pass, so
+        // blocks of rows can go to different threads.
+        auto copy_rows = [&](int64_t o0, int64_t o1) {
+            size_t pos = 0;
+            for (const Tensor* x : in) {
+                const size_t chunk = size_t(x->dim(size_t(axis_n_)) * inner) * es;
+                const uint8_t* src = static_cast<const uint8_t*>(x->raw());
+                for (int64_t o = o0; o < o1 && chunk; ++o)
+                    std::memcpy(dst + size_t(o) * out_chunk + pos, src + size_t(o) * chunk, chunk);
+                pos += chunk;
+            }
+        };
+        // A channel Concat in NHWC (e.g. SqueezeNet's fire modules: 55x55 pixels x 128
+        // channels) is a memory-bound copy that one thread cannot saturate: split it in
+        // blocks of at least 64 KB when the session has threads.
+        const size_t total = size_t(outer) * out_chunk;
+        constexpr size_t kMinBlockBytes = 64 * 1024;
+        if (pool_ && pool_->size() > 1 && outer > 1 && total >= 2 * kMinBlockBytes) {
+            const int64_t blocks = std::min<int64_t>({outer, int64_t(total / kMinBlockBytes), 4 * pool_->size()});
+            pool_->parallel_for(blocks, [&](int64_t b) { copy_rows(outer * b / blocks, outer * (b + 1) / blocks); });
+        } else {
+            copy_rows(0, outer);
         }
     }
 
 private:
     int64_t axis_, axis_n_ = 0;
+    ThreadPool* pool_;
 };
 
 // ---------------------------------------------------------------- Split

@@ -195,6 +195,22 @@ TEST(FastPath, PoolsMatchReference) {
     }
 }
 
+// A channel Concat large enough to be copied by several threads (SqueezeNet's fire
+// modules), with inputs of unequal widths, odd sizes and batch 2, at 1, 2 and 3 threads.
+TEST(FastPath, LargeChannelConcatMatchesReferenceOnEveryThreadCount) {
+    std::mt19937 rng(21);
+    Builder b;
+    ValueId x = b.input("x", {2, 5, 57, 53});
+    ValueId w1 = b.constant("w1", random_tensor({17, 5, 1, 1}, rng, 0.3f));
+    ValueId w3 = b.constant("w3", random_tensor({33, 5, 3, 3}, rng, 0.3f));
+    ValueId e1 = b.node("Relu", {b.node("Conv", {x, w1})});
+    ValueId e3 = b.node("Relu", {b.node("Conv", {x, w3}, {{"pads", ints({1, 1, 1, 1})}})});
+    ValueId cat = b.node("Concat", {e1, x, e3}, {{"axis", integer(1)}});
+    auto g = b.finish({cat});
+    NamedTensors in = {{"x", random_tensor({2, 5, 57, 53}, rng)}};
+    for (int threads : {1, 2, 3}) EXPECT_LT(compare_fast_to_reference(g, in, threads), 1e-5) << threads << " threads";
+}
+
 // Transposes between NHWC layers cancel: a chain of convolutions, activations and a
 // residual add keeps only the two conversions at the model's edges.
 TEST(FastPath, LayoutConversionOnlyAtTheEdges) {
