@@ -381,8 +381,14 @@ private:
     void im2col(const uint8_t* x, int64_t c0, int64_t cg, int64_t m0, int64_t mc, int64_t k) const {
         const int64_t oh = s_.out_h(), ow = s_.out_w();
         const bool rows_contiguous = s_.group == 1 && s_.dil_w == 1;
-        for (int64_t r = 0; r < mc; ++r) {
-            const int64_t mi = m0 + r, b = mi / (oh * ow), oy = (mi / ow) % oh, ox = mi % ow;
+        // (image, output row, output column) of row m0, then stepped along (no divisions
+        // per row: they cost as much as the stem's short copies).
+        int64_t b = m0 / (oh * ow), oy = (m0 / ow) % oh, ox = m0 % ow;
+        for (int64_t r = 0; r < mc; ++r, ++ox) {
+            if (ox == ow) {
+                ox = 0;
+                if (++oy == oh) oy = 0, ++b;
+            }
             uint8_t* dst = workspace_ + r * k;
             const int64_t ix0 = ox * s_.stride_w - s_.pad_l;
             for (int64_t ky = 0; ky < s_.kh; ++ky) {
