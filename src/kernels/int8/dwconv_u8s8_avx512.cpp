@@ -82,6 +82,30 @@ inline void quad_row(const uint8_t* const* src, int32_t* d, int64_t C) {
     }
 }
 
+// quad_row for n output columns whose taps all lie inside the row: column i's tap k at
+// p + i * xs + k * ts.
+template <int NK>
+inline void quad_cols(const uint8_t* p, int64_t xs, int64_t ts, int64_t n, int32_t* d, int64_t C, int64_t cp) {
+    const int64_t full = C / 16 * 16;
+    auto ld = [](const uint8_t* a) { return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))); };
+    for (int64_t i = 0; i < n; ++i, p += xs, d += cp) {
+        for (int64_t c0 = 0; c0 < full; c0 += 16) {
+            __m512i q = ld(p + c0);
+            if constexpr (NK == 2) q = _mm512_or_si512(q, _mm512_slli_epi32(ld(p + ts + c0), 8));
+            if constexpr (NK >= 3)
+                q = _mm512_ternarylogic_epi32(q, _mm512_slli_epi32(ld(p + ts + c0), 8),
+                                              _mm512_slli_epi32(ld(p + 2 * ts + c0), 16), 0xfe);
+            if constexpr (NK == 4) q = _mm512_or_si512(q, _mm512_slli_epi32(ld(p + 3 * ts + c0), 24));
+            _mm512_storeu_si512(d + c0, q);
+        }
+        if (full < C) {
+            const uint8_t* src[4] = {};
+            for (int k = 0; k < NK; ++k) src[k] = p + k * ts + full;
+            quad_row<NK>(src, d + full, C - full);
+        }
+    }
+}
+
 }  // namespace
 
 // VNNI kernel over output rows [r0, r1) of the flattened (image, row) range. Input rows
@@ -106,9 +130,28 @@ void dw_rows_avx512vnni(const DwJob& j, int64_t r0, int64_t r1, int32_t* scratch
 
     // Taps left or right of the row read a row of zero-point bytes.
     std::vector<uint8_t> zp_bytes(size_t(cp), uint8_t(j.x_zero));
+    // Output columns whose taps all lie inside the row: with one group of taps (kw <= 4)
+    // their dwords come from plain strided loads, no per-column pointer set-up.
+    int64_t ox_lo = 0, ox_hi = ow;
+    while (ox_lo < ow && ox_lo * s.stride_w - s.pad_l < 0) ++ox_lo;
+    while (ox_hi > ox_lo && (ox_hi - 1) * s.stride_w - s.pad_l + (s.kw - 1) * s.dil_w >= s.w) --ox_hi;
+    if (G != 1) ox_lo = ox_hi = 0;
     auto convert = [&](const uint8_t* xrow, int32_t* dst) {
         const uint8_t* src[4];
+        if (ox_hi > ox_lo) {
+            const uint8_t* p = xrow + (ox_lo * s.stride_w - s.pad_l) * C;
+            const int64_t xs = s.stride_w * C, ts = s.dil_w * C, n = ox_hi - ox_lo;
+            int32_t* d = dst + ox_lo * cp;
+            switch (s.kw) {
+                case 1: quad_cols<1>(p, xs, ts, n, d, C, cp); break;
+                case 2: quad_cols<2>(p, xs, ts, n, d, C, cp); break;
+                case 3: quad_cols<3>(p, xs, ts, n, d, C, cp); break;
+                default: quad_cols<4>(p, xs, ts, n, d, C, cp); break;
+            }
+        }
         for (int64_t ox = 0; ox < ow; ++ox) {
+            if (ox == ox_lo && ox_hi > ox_lo) ox = ox_hi;
+            if (ox >= ow) break;
             const int64_t ix0 = ox * s.stride_w - s.pad_l;
             for (int64_t g = 0; g < G; ++g) {
                 const int64_t nk = std::min<int64_t>(4, s.kw - 4 * g);
@@ -150,13 +193,16 @@ void dw_rows_avx512vnni(const DwJob& j, int64_t r0, int64_t r1, int32_t* scratch
         uint8_t* yrow = j.y + r * ow * C;
         for (int64_t c0 = 0; c0 < cp; c0 += 16) {
             const __mmask16 m = mask_of(C - c0);
+            const bool full = C - c0 >= 16;
             const __m512i bias = _mm512_loadu_si512(j.bias_p + c0);
             const __m512 mult = _mm512_maskz_loadu_ps(m, j.rq.mult + c0);
             const int8_t* wb = j.w->w4.data() + c0 * nt * 4;  // [nt][16 channels][4 taps]
             auto out = [&](uint8_t* py, __m512i acc) {
                 __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), mult);
                 f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
-                _mm512_mask_cvtepi32_storeu_epi8(py, m, _mm512_add_epi32(_mm512_cvtps_epi32(f), zero));
+                const __m128i q = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(f), zero));
+                if (full) _mm_storeu_si128(reinterpret_cast<__m128i*>(py), q);
+                else _mm_mask_storeu_epi8(py, m, q);
             };
             if (s.kh == 3 && G == 1) {  // 3x3 (and 3xK, K <= 4): the weights stay in registers
                 const __m512i w0 = _mm512_loadu_si512(wb), w1 = _mm512_loadu_si512(wb + 64);
