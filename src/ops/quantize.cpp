@@ -413,6 +413,11 @@ private:
             std::memcpy(d, s, size_t(n));
             return;
         }
+        if (n >= 8) {  // 8-byte pieces, the last one overlapping (9 bytes: two copies)
+            for (int64_t i = 0; i + 8 < n; i += 8) std::memcpy(d + i, s + i, 8);
+            std::memcpy(d + n - 8, s + n - 8, 8);
+            return;
+        }
         for (int64_t i = 0; i < n; ++i) d[i] = s[i];
     }
 
