@@ -266,7 +266,8 @@ public:
         return true;
     }
     int64_t packed_bytes() const override {
-        int64_t b = int64_t(dw_.w.size()) * 2 + int64_t(dw_.w4.size()) + int64_t(dw_.wsum.size()) * 4;
+        int64_t b = int64_t(dw_.w.size()) * 2 + int64_t(dw_.w4.size()) + int64_t(dw_.w2.size()) * 4 +
+                    int64_t(dw_.wsum.size()) * 4;
         for (const auto& p : packed_) b += int64_t(p.bytes());
         return b;
     }

@@ -38,18 +38,36 @@ PackedDwU8S8 pack_dwconv_u8s8(const int8_t* w, const int32_t* bias, int64_t c, i
                 p.w4[size_t((((ch / 16) * kh + ky) * groups + kx / 4) * 64 + (ch % 16) * 4 + kx % 4)] = v;
                 p.wsum[size_t(ch)] += v;
             }
+    const int64_t pairs = (kw + 1) / 2, blocks8 = (c + 7) / 8;
+    p.w2.assign(size_t(blocks8 * kh * pairs * 8), 0);
+    for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t ky = 0; ky < kh; ++ky)
+            for (int64_t kx = 0; kx < kw; ++kx) {
+                const uint32_t half = uint32_t(uint16_t(int16_t(w[(ch * kh + ky) * kw + kx]))) << (16 * (kx % 2));
+                int32_t& d = p.w2[size_t((((ch / 8) * kh + ky) * pairs + kx / 2) * 8 + ch % 8)];
+                d = int32_t(uint32_t(d) | half);
+            }
     return p;
 }
 
 namespace {
-// The VNNI kernel: AVX-512 level on a CPU with VNNI, at most kDwVnniMaxKh kernel rows.
-[[maybe_unused]] bool use_vnni(const QConvShape& s) {
+// The converted-row kernels: VNNI at the AVX-512 level on a CPU with VNNI, the vpmaddwd
+// one at the AVX2 level; at most kDwMaxKh kernel rows. Null: the row kernels.
+[[maybe_unused]] DwRowsFn rows_kernel(const QConvShape& s, int64_t* scratch) {
 #if defined(__x86_64__) || defined(_M_X64)
-    return active_isa() == Isa::Avx512 && cpu_features().avx512_vnni && s.kh <= kDwVnniMaxKh;
+    if (s.kh > kDwMaxKh) return nullptr;
+    if (active_isa() == Isa::Avx512 && cpu_features().avx512_vnni) {
+        *scratch = dw_vnni_scratch(s);
+        return dw_rows_avx512vnni;
+    }
+    if (active_isa() == Isa::Avx2) {
+        *scratch = dw_avx2_scratch(s);
+        return dw_rows_avx2;
+    }
 #else
-    (void)s;
-    return false;
+    (void)s, (void)scratch;
 #endif
+    return nullptr;
 }
 }  // namespace
 
@@ -70,19 +88,19 @@ void dwconv_u8s8_nhwc(const QConvShape& s, const uint8_t* x, int32_t x_zero, con
     j.s = &s, j.x = x, j.x_zero = x_zero, j.w = &w, j.rq = rq, j.y = y;
     const int64_t oh = s.out_h(), rows = s.n * oh;
 #if defined(__x86_64__) || defined(_M_X64)
-    if (use_vnni(s)) {
+    int64_t scratch = 0;
+    if (const DwRowsFn rows_fn = rows_kernel(s, &scratch)) {
         const int64_t cpad = (s.c + 15) / 16 * 16;
         std::vector<int32_t> bias_p(size_t(cpad), 0);
         for (int64_t ch = 0; ch < s.c; ++ch) bias_p[size_t(ch)] = w.bias[size_t(ch)] - x_zero * w.wsum[size_t(ch)];
         j.bias_p = bias_p.data();
         // Contiguous row ranges, one per thread: each keeps its converted input rows.
         const int64_t chunks = pool ? std::min<int64_t>(rows, pool->size()) : 1;
-        const int64_t scratch = dw_vnni_scratch(s) + 16;
         auto task = [&](int64_t t) {
-            std::vector<int32_t> buf(static_cast<size_t>(scratch));
+            std::vector<int32_t> buf(static_cast<size_t>(scratch + 16));
             int32_t* p = buf.data();
             p += (16 - (reinterpret_cast<uintptr_t>(p) / 4) % 16) % 16;  // 64-byte aligned
-            dw_rows_avx512vnni(j, rows * t / chunks, rows * (t + 1) / chunks, p);
+            rows_fn(j, rows * t / chunks, rows * (t + 1) / chunks, p);
         };
         if (chunks > 1) pool->parallel_for(chunks, task);
         else task(0);
@@ -92,7 +110,7 @@ void dwconv_u8s8_nhwc(const QConvShape& s, const uint8_t* x, int32_t x_zero, con
     DwRowFn fn = dw_row_portable;
 #if defined(__x86_64__) || defined(_M_X64)
     if (active_isa() == Isa::Avx512) fn = dw_row_avx512;
-    else if (active_isa() == Isa::Avx2) fn = dw_row_avx2;
+    else if (active_isa() == Isa::Avx2) fn = dw_row_avx2;  // more than kDwMaxKh kernel rows
 #endif
     auto task = [&](int64_t t) {
         std::vector<int32_t> acc(static_cast<size_t>(s.c));

@@ -4,7 +4,8 @@
 // portable and AVX2 levels (the compiler vectorizes its channel loops), an intrinsics
 // kernel for AVX-512 (accumulators in registers across taps) and, on CPUs with VNNI, one
 // that multiplies four horizontal taps per vpdpbusd from input rows converted once into
-// [tap bytes] dwords (dwconv_u8s8_avx512.cpp); results equal
+// [tap bytes] dwords (dwconv_u8s8_avx512.cpp), and its AVX2 twin on pairs of taps with
+// vpmaddwd (dwconv_u8s8_avx2.cpp); results equal
 // qconv_nhwc_ref's bit for bit (integer accumulation is exact in any order).
 #pragma once
 #include <cstdint>
@@ -26,6 +27,10 @@ struct PackedDwU8S8 {
     // of 16, then kernel rows, then groups of 4 horizontal taps; per channel the group's
     // 4 weights in one dword. Zero padded (channels to 16, taps to a multiple of 4).
     std::vector<int8_t> w4;      // [C/16][kh][kw/4][16 channels][4 taps]
+    // The AVX2 kernel's layout (dwconv_u8s8_avx2.cpp): channels in blocks of 8, then
+    // kernel rows, then pairs of horizontal taps; per channel the pair's two weights as
+    // the int16 halves of one dword (vpmaddwd). Zero padded like w4.
+    std::vector<int32_t> w2;     // [C/8][kh][kw/2][8 channels]
     std::vector<int32_t> wsum;   // [C]: sum of each channel's weights (zero point term)
 };
 

@@ -109,22 +109,19 @@ inline void quad_cols(const uint8_t* p, int64_t xs, int64_t ts, int64_t n, int32
 }  // namespace
 
 // VNNI kernel over output rows [r0, r1) of the flattened (image, row) range. Input rows
-// are first turned into "quad rows": for every output column and
-// group of four horizontal taps, each channel's four input bytes side by side in one
-// dword, so that one vpdpbusd multiplies-and-adds a whole row of a 3x3 window for 16
-// channels. Each input row is converted once and kept in a small ring (kh rows) while
-// the output rows that read it go by; rows above/below the image read a row of zero-point
-// bytes. Raw bytes times int8 weights are summed exactly in int32 and the zero point
-// enters once as bias - x_zero * sum(w) (taps outside the image read x_zero, whose
+// are first turned into "quad rows": for every output column and group of four
+// horizontal taps, each channel's four input bytes side by side in one dword, so that one
+// vpdpbusd multiplies-and-adds a whole row of a 3x3 window for 16 channels. Each input
+// row is converted once (dw_ring_rows); rows above/below the image read a row of
+// zero-point bytes. Raw bytes times int8 weights are summed exactly in int32 and the zero
+// point enters once as bias - x_zero * sum(w) (taps outside the image read x_zero, whose
 // product cancels in that term, and the unused fourth tap byte has weight 0): exactly the
 // reference's sum of w * (x - x_zero) over the taps inside the image.
 void dw_rows_avx512vnni(const DwJob& j, int64_t r0, int64_t r1, int32_t* scratch) {
     const QConvShape& s = *j.s;
-    const int64_t C = s.c, oh = s.out_h(), ow = s.out_w(), G = (s.kw + 3) / 4, cp = (C + 15) / 16 * 16;
-    const int64_t row_len = ow * G * cp, ring = (s.kh - 1) * s.dil_h + 1;
+    const int64_t C = s.c, ow = s.out_w(), G = (s.kw + 3) / 4, cp = (C + 15) / 16 * 16;
+    const int64_t row_len = ow * G * cp;
     int32_t* zrow = scratch;  // the zero-point row
-    int32_t* slots = scratch + row_len;
-    std::vector<int64_t> tag(size_t(ring), -1);
     for (int64_t i = 0; i < row_len; i += 16)
         _mm512_storeu_si512(zrow + i, _mm512_set1_epi32(int32_t(uint32_t(uint8_t(j.x_zero)) * 0x01010101u)));
 
@@ -173,23 +170,7 @@ void dw_rows_avx512vnni(const DwJob& j, int64_t r0, int64_t r1, int32_t* scratch
     const __m512i zero = _mm512_set1_epi32(j.rq.zero);
     const __m512 lo = _mm512_set1_ps(float(j.rq.lo - j.rq.zero)), hi = _mm512_set1_ps(float(j.rq.hi - j.rq.zero));
     const int64_t nt = s.kh * G;
-    const int32_t* rows[kDwVnniMaxKh];
-    for (int64_t r = r0; r < r1; ++r) {
-        const int64_t b = r / oh, oy = r % oh;
-        for (int64_t ky = 0; ky < s.kh; ++ky) {
-            const int64_t iy = oy * s.stride_h - s.pad_t + ky * s.dil_h;
-            if (iy < 0 || iy >= s.h) {
-                rows[ky] = zrow;
-                continue;
-            }
-            const int64_t slot = iy % ring, t = b * s.h + iy;
-            int32_t* d = slots + slot * row_len;
-            if (tag[size_t(slot)] != t) {
-                convert(j.x + t * s.w * C, d);
-                tag[size_t(slot)] = t;
-            }
-            rows[ky] = d;
-        }
+    dw_ring_rows(j, r0, r1, scratch + row_len, row_len, zrow, convert, [&](int64_t r, const int32_t* const* rows) {
         uint8_t* yrow = j.y + r * ow * C;
         for (int64_t c0 = 0; c0 < cp; c0 += 16) {
             const __mmask16 m = mask_of(C - c0);
@@ -239,7 +220,7 @@ void dw_rows_avx512vnni(const DwJob& j, int64_t r0, int64_t r1, int32_t* scratch
                 }
             }
         }
-    }
+    });
 }
 
 void dw_row_avx512(const DwJob& j, int64_t b, int64_t oy, int32_t* /*acc*/) {
