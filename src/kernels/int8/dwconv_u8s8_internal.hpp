@@ -62,15 +62,15 @@ inline int64_t dw_ring_scratch(const QConvShape& s, int64_t groups, int64_t cpad
     return ((s.kh - 1) * s.dil_h + 2) * s.out_w() * groups * cpad;
 }
 
+using DwRowsFn = void (*)(const DwJob& j, int64_t r0, int64_t r1, int32_t* scratch);
 // Output row oy of image b; acc: scratch of s.c int32.
 using DwRowFn = void (*)(const DwJob& j, int64_t b, int64_t oy, int32_t* acc);
 void dw_row_portable(const DwJob& j, int64_t b, int64_t oy, int32_t* acc);
 #if defined(__x86_64__) || defined(_M_X64)
 void dw_row_avx2(const DwJob& j, int64_t b, int64_t oy, int32_t* acc);
 void dw_row_avx512(const DwJob& j, int64_t b, int64_t oy, int32_t* acc);
-// Converted-row kernels: output rows [r0, r1) of the flattened (image, row) range;
-// scratch: dw_*_scratch int32, 64-byte aligned.
-using DwRowsFn = void (*)(const DwJob& j, int64_t r0, int64_t r1, int32_t* scratch);
+// Converted-row kernels (x86 only): output rows [r0, r1) of the flattened (image, row)
+// range; scratch: dw_*_scratch int32, 64-byte aligned.
 void dw_rows_avx512vnni(const DwJob& j, int64_t r0, int64_t r1, int32_t* scratch);
 inline int64_t dw_vnni_scratch(const QConvShape& s) { return dw_ring_scratch(s, (s.kw + 3) / 4, (s.c + 15) / 16 * 16); }
 void dw_rows_avx2(const DwJob& j, int64_t r0, int64_t r1, int32_t* scratch);
