@@ -130,6 +130,8 @@ TEST(QConvNhwc, EveryPathBitExactWithReferenceOnEveryIsa) {
         {1, 9, 10, 20, 33, 5, 3, 1, 2, 2, 1},   // indirect, stride 2, pads wider than needed
         {1, 9, 9, 8, 17, 3, 3, 1, 1, 2, 3},     // indirect, dilated
         {1, 40, 40, 4, 9, 7, 7, 1, 1, 3, 1},    // indirect in two row chunks (1600 rows, 49 taps)
+        {2, 15, 13, 3, 32, 3, 3, 1, 2, 1, 1},   // the stem: im2col of 3 channels, stride 2, odd sizes
+        {1, 7, 9, 5, 6, 3, 2, 1, 3, 2, 1},      // im2col, stride 3, pads past the first columns
     };
     for (Isa isa : isas()) {
         IsaGuard guard(isa);
