@@ -749,6 +749,7 @@ private:
     template <class T>
     void interleave(const T* src, T* dst, const Tensor& x) const {
         const int64_t c = x.dim(1), hw = x.dim(2) * x.dim(3);
+        if (c == 0 || hw == 0) return;  // empty (the pixel loops below assume 1..4 channels)
         const int64_t chunk = 8192, chunks = (hw + chunk - 1) / chunk;
         auto body = [&](int64_t t) {
             const int64_t b = t / chunks, p0 = (t % chunks) * chunk, p1 = std::min(hw, p0 + chunk);
@@ -758,7 +759,8 @@ private:
                 case 1: interleave_px<T, 1>(s, d, hw, p0, p1); break;
                 case 2: interleave_px<T, 2>(s, d, hw, p0, p1); break;
                 case 3: interleave_px<T, 3>(s, d, hw, p0, p1); break;
-                default: interleave_px<T, 4>(s, d, hw, p0, p1); break;
+                case 4: interleave_px<T, 4>(s, d, hw, p0, p1); break;
+                default: break;  // not reached: callers pass 1..4 channels
             }
         };
         if (pool_) pool_->parallel_for(x.dim(0) * chunks, body);

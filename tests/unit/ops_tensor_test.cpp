@@ -131,6 +131,14 @@ TEST(TensorOps, TransposeU8ToNhwcInterleave) {
                               x.data<uint8_t>()[(b * c + ch) * 67 * 129 + p];
         EXPECT_EQ(differ, 0) << c;
     }
+    // Empty tensors (no channels, no pixels) give empty outputs.
+    for (const Shape& shape : {Shape{1, 0, 4, 5}, Shape{2, 3, 0, 5}}) {
+        Tensor x(DType::U8, shape);
+        auto y = run_op("Transpose", {x}, {{"perm", attr_ints({0, 2, 3, 1})}});
+        EXPECT_EQ(y[0].numel(), 0);
+        Tensor xf(DType::F32, shape);
+        EXPECT_EQ(run_op("Transpose", {xf}, {{"perm", attr_ints({0, 2, 3, 1})}})[0].numel(), 0);
+    }
 }
 
 TEST(TensorOps, GatherAxesAndNegativeIndices) {
