@@ -74,10 +74,11 @@ template <int NK>
 inline void quad_row(const uint8_t* const* src, int32_t* d, int64_t C) {
     for (int64_t c0 = 0; c0 < C; c0 += 16) {
         const __mmask16 m = mask_of(C - c0);
-        __m512i q = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, src[0] + c0));
-        if constexpr (NK > 1) q = _mm512_or_si512(q, _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, src[1] + c0)), 8));
-        if constexpr (NK > 2) q = _mm512_or_si512(q, _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, src[2] + c0)), 16));
-        if constexpr (NK > 3) q = _mm512_or_si512(q, _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, src[3] + c0)), 24));
+        auto ld = [&](int k) { return _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, src[k] + c0)); };
+        __m512i q = ld(0);
+        if constexpr (NK > 1) q = _mm512_or_si512(q, _mm512_slli_epi32(ld(1), 8));
+        if constexpr (NK > 2) q = _mm512_or_si512(q, _mm512_slli_epi32(ld(2), 16));
+        if constexpr (NK > 3) q = _mm512_or_si512(q, _mm512_slli_epi32(ld(3), 24));
         _mm512_storeu_si512(d + c0, q);
     }
 }
@@ -87,7 +88,9 @@ inline void quad_row(const uint8_t* const* src, int32_t* d, int64_t C) {
 template <int NK>
 inline void quad_cols(const uint8_t* p, int64_t xs, int64_t ts, int64_t n, int32_t* d, int64_t C, int64_t cp) {
     const int64_t full = C / 16 * 16;
-    auto ld = [](const uint8_t* a) { return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))); };
+    auto ld = [](const uint8_t* a) {
+        return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a)));
+    };
     for (int64_t i = 0; i < n; ++i, p += xs, d += cp) {
         for (int64_t c0 = 0; c0 < full; c0 += 16) {
             __m512i q = ld(p + c0);
