@@ -157,6 +157,8 @@ TEST(DwConvU8S8, BitExactWithReferenceOnAwkwardShapesOnEveryIsa) {
         {1, 9, 9, 24, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},   {1, 10, 11, 19, 5, 6, 2, 3, 3, 1, 2, 4, 1, 1},
         {1, 5, 6, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},   {1, 6, 13, 9, 1, 9, 1, 1, 0, 4, 0, 4, 1, 1},
         {1, 12, 4, 20, 7, 2, 3, 1, 3, 0, 3, 1, 1, 2},  {1, 3, 3, 18, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},
+        // A row too wide for the converted-row kernels' scratch bound: the row kernels.
+        {1, 3, 70001, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
     };
     std::mt19937 rng(11);
     std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127), bias(-20000, 20000);

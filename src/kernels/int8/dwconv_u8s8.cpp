@@ -52,17 +52,19 @@ PackedDwU8S8 pack_dwconv_u8s8(const int8_t* w, const int32_t* bias, int64_t c, i
 
 namespace {
 // The converted-row kernels: VNNI at the AVX-512 level on a CPU with VNNI, the vpmaddwd
-// one at the AVX2 level; at most kDwMaxKh kernel rows. Null: the row kernels.
+// one at the AVX2 level; at most kDwMaxKh kernel rows and kDwMaxScratch int32 of scratch
+// per thread (very wide rows or tall dilated kernels take the row kernels instead of
+// allocating gigabytes). Null: the row kernels.
 [[maybe_unused]] DwRowsFn rows_kernel(const QConvShape& s, int64_t* scratch) {
 #if defined(__x86_64__) || defined(_M_X64)
     if (s.kh > kDwMaxKh) return nullptr;
     if (active_isa() == Isa::Avx512 && cpu_features().avx512_vnni) {
         *scratch = dw_vnni_scratch(s);
-        return dw_rows_avx512vnni;
+        return *scratch <= kDwMaxScratch ? dw_rows_avx512vnni : nullptr;
     }
     if (active_isa() == Isa::Avx2) {
         *scratch = dw_avx2_scratch(s);
-        return dw_rows_avx2;
+        return *scratch <= kDwMaxScratch ? dw_rows_avx2 : nullptr;
     }
 #else
     (void)s, (void)scratch;
@@ -110,7 +112,7 @@ void dwconv_u8s8_nhwc(const QConvShape& s, const uint8_t* x, int32_t x_zero, con
     DwRowFn fn = dw_row_portable;
 #if defined(__x86_64__) || defined(_M_X64)
     if (active_isa() == Isa::Avx512) fn = dw_row_avx512;
-    else if (active_isa() == Isa::Avx2) fn = dw_row_avx2;  // more than kDwMaxKh kernel rows
+    else if (active_isa() == Isa::Avx2) fn = dw_row_avx2;  // beyond the converted-row kernel's limits
 #endif
     auto task = [&](int64_t t) {
         std::vector<int32_t> acc(static_cast<size_t>(s.c));

@@ -20,8 +20,10 @@ struct DwJob {
     const int32_t* bias_p = nullptr;
 };
 
-// The converted-row kernels keep one row pointer per kernel row.
+// The converted-row kernels keep one row pointer per kernel row, and their scratch (int32
+// per thread) is bounded: 16 MiB (a 3x3 layer 1 million channel-columns wide).
 inline constexpr int kDwMaxKh = 64;
+inline constexpr int64_t kDwMaxScratch = int64_t(1) << 22;
 
 // The row walk of the converted-row kernels (dw_rows_avx512vnni, dw_rows_avx2): output
 // rows [r0, r1) of the flattened (image, row) range. Each input row is converted once,
