@@ -14,6 +14,7 @@
 #include "base/cpu_features.hpp"
 #include "base/thread_pool.hpp"
 #include "kernels/depthwise/dwconv_f32.hpp"
+#include "kernels/int8/dwconv_u8s8.hpp"
 
 namespace {
 
@@ -90,6 +91,51 @@ void args(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_Dw)->Name("Dw")->Apply(args)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// The int8 kernel (dwconv_u8s8) on the same shapes, 1 thread: uint8 input with a zero
+// point, int8 weights, requantized to uint8 with a Relu6-like clamp.
+void BM_DwU8(benchmark::State& state) {
+    const Shape& s = kShapes[state.range(0)];
+    const Isa isa = Isa(state.range(1));
+    set_isa_override(isa);
+    if (active_isa() != isa) {
+        state.SkipWithError("ISA not available");
+        set_isa_override(std::nullopt);
+        return;
+    }
+    QConvShape q;
+    q.h = s.h, q.w = s.w, q.c = q.out_c = q.group = s.c, q.kh = q.kw = s.k;
+    q.stride_h = q.stride_w = s.s;
+    q.pad_t = q.pad_l = q.pad_b = q.pad_r = s.k / 2;
+    std::mt19937 rng(1);
+    std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127);
+    std::vector<uint8_t> x(static_cast<size_t>(s.h * s.w * s.c)), y(static_cast<size_t>(q.out_h() * q.out_w() * s.c));
+    std::vector<int8_t> w(static_cast<size_t>(s.c * s.k * s.k));
+    std::vector<int32_t> b(static_cast<size_t>(s.c));
+    std::vector<float> mult(static_cast<size_t>(s.c), 0.0007f);
+    for (auto& e : x) e = uint8_t(u8(rng));
+    for (auto& e : w) e = int8_t(s8(rng));
+    for (auto& e : b) e = s8(rng) * 10;
+    const PackedDwU8S8 packed = pack_dwconv_u8s8(w.data(), b.data(), s.c, s.k, s.k);
+    QRequant rq;
+    rq.mult = mult.data(), rq.zero = 3, rq.lo = 3, rq.hi = 200;
+    for (auto _ : state) {
+        dwconv_u8s8_nhwc(q, x.data(), 118, packed, rq, y.data(), nullptr);
+        benchmark::ClobberMemory();
+    }
+    const double macs = double(q.out_h() * q.out_w() * s.c * s.k * s.k);
+    state.counters["GMAC/s"] = benchmark::Counter(macs * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
+    state.SetLabel(std::string(s.name) + " " + dwconv_u8s8_kernel_name());
+    set_isa_override(std::nullopt);
+}
+
+void args_u8(benchmark::internal::Benchmark* b) {
+    b->ArgNames({"shape", "isa"});
+    for (int isa : {int(Isa::Avx512), int(Isa::Avx2)})
+        for (int i = 0; i < 7; ++i) b->Args({i, isa});
+}
+
+BENCHMARK(BM_DwU8)->Name("DwU8")->Apply(args_u8)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

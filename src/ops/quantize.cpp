@@ -266,7 +266,8 @@ public:
         return true;
     }
     int64_t packed_bytes() const override {
-        int64_t b = int64_t(dw_.w.size()) * 2 + int64_t(dw_.w4.size()) + int64_t(dw_.wsum.size()) * 4;
+        int64_t b = int64_t(dw_.w.size()) * 2 + int64_t(dw_.w4.size()) + int64_t(dw_.w2.size()) * 4 +
+                    int64_t(dw_.wsum.size()) * 4;
         for (const auto& p : packed_) b += int64_t(p.bytes());
         return b;
     }
@@ -379,20 +380,23 @@ private:
     // the image read the zero point (real 0). Without groups and dilation, the kw taps of
     // one kernel row are kw*C contiguous input bytes: one copy when they are all inside.
     void im2col(const uint8_t* x, int64_t c0, int64_t cg, int64_t m0, int64_t mc, int64_t k) const {
+        if (s_.group == 1 && s_.dil_w == 1) {
+            im2col_contiguous(x, m0, mc, k);
+            return;
+        }
         const int64_t oh = s_.out_h(), ow = s_.out_w();
-        const bool rows_contiguous = s_.group == 1 && s_.dil_w == 1;
-        for (int64_t r = 0; r < mc; ++r) {
-            const int64_t mi = m0 + r, b = mi / (oh * ow), oy = (mi / ow) % oh, ox = mi % ow;
+        // (image, output row, output column) of row m0, then stepped along.
+        int64_t b = m0 / (oh * ow), oy = (m0 / ow) % oh, ox = m0 % ow;
+        for (int64_t r = 0; r < mc; ++r, ++ox) {
+            if (ox == ow) {
+                ox = 0;
+                if (++oy == oh) oy = 0, ++b;
+            }
             uint8_t* dst = workspace_ + r * k;
             const int64_t ix0 = ox * s_.stride_w - s_.pad_l;
             for (int64_t ky = 0; ky < s_.kh; ++ky) {
                 const int64_t iy = oy * s_.stride_h - s_.pad_t + ky * s_.dil_h;
                 const bool row_in = iy >= 0 && iy < s_.h;
-                if (rows_contiguous && row_in && ix0 >= 0 && ix0 + s_.kw <= s_.w) {
-                    copy_bytes(dst, x + ((b * s_.h + iy) * s_.w + ix0) * s_.c, s_.kw * cg);
-                    dst += s_.kw * cg;
-                    continue;
-                }
                 for (int64_t kx = 0; kx < s_.kw; ++kx, dst += cg) {
                     const int64_t ix = ix0 + kx * s_.dil_w;
                     if (!row_in || ix < 0 || ix >= s_.w) std::memset(dst, q_.x_zero, size_t(cg));
@@ -401,13 +405,66 @@ private:
             }
         }
     }
+    // im2col without groups or horizontal dilation: a kernel row's kw taps are kw * C
+    // contiguous input bytes, one copy when all inside. Input rows are looked up once per
+    // output row, and columns whose taps are all inside take no per-tap checks (the
+    // stem's 12544 rows of 3 x 9 bytes are otherwise mostly index arithmetic).
+    void im2col_contiguous(const uint8_t* x, int64_t m0, int64_t mc, int64_t k) const {
+        const int64_t oh = s_.out_h(), ow = s_.out_w(), C = s_.c, kwc = s_.kw * C;
+        int64_t ox_lo = 0, ox_hi = ow;
+        while (ox_lo < ow && ox_lo * s_.stride_w - s_.pad_l < 0) ++ox_lo;
+        while (ox_hi > ox_lo && (ox_hi - 1) * s_.stride_w - s_.pad_l + s_.kw > s_.w) --ox_hi;
+        std::vector<const uint8_t*> rows(static_cast<size_t>(s_.kh));
+        for (int64_t r = 0, mi = m0; r < mc;) {
+            const int64_t b = mi / (oh * ow), oy = (mi / ow) % oh, ox0 = mi % ow, n = std::min(ow - ox0, mc - r);
+            for (int64_t ky = 0; ky < s_.kh; ++ky) {
+                const int64_t iy = oy * s_.stride_h - s_.pad_t + ky * s_.dil_h;
+                rows[size_t(ky)] = iy >= 0 && iy < s_.h ? x + (b * s_.h + iy) * s_.w * C : nullptr;
+            }
+            for (int64_t ox = ox0; ox < ox0 + n; ++ox, ++r) {
+                uint8_t* dst = workspace_ + r * k;
+                const int64_t ix0 = ox * s_.stride_w - s_.pad_l;
+                const bool inside = ox >= ox_lo && ox < ox_hi;
+                for (int64_t ky = 0; ky < s_.kh; ++ky, dst += kwc) {
+                    const uint8_t* row = rows[size_t(ky)];
+                    if (!row) {
+                        std::memset(dst, q_.x_zero, size_t(kwc));
+                    } else if (inside) {
+                        copy_bytes(dst, row + ix0 * C, kwc);
+                    } else {
+                        for (int64_t kx = 0; kx < s_.kw; ++kx) {
+                            const int64_t ix = ix0 + kx;
+                            if (ix < 0 || ix >= s_.w) std::memset(dst + kx * C, q_.x_zero, size_t(C));
+                            else copy_bytes(dst + kx * C, row + ix * C, C);
+                        }
+                    }
+                }
+            }
+            mi += n;
+        }
+    }
     // Short copies (a few channels: the stem's 3) inline; memcpy's call costs more there.
     static void copy_bytes(uint8_t* __restrict d, const uint8_t* __restrict s, int64_t n) {
         if (n >= 64) {
             std::memcpy(d, s, size_t(n));
             return;
         }
-        for (int64_t i = 0; i < n; ++i) d[i] = s[i];
+        // Fixed-size pieces, the last one overlapping (9 bytes: two 8-byte moves). No byte
+        // loop: GCC turns one into a memcpy call, the very call this avoids.
+        if (n > 16) {
+            for (int64_t i = 0; i + 16 < n; i += 16) std::memcpy(d + i, s + i, 16);
+            std::memcpy(d + n - 16, s + n - 16, 16);
+        } else if (n >= 8) {
+            std::memcpy(d, s, 8);
+            std::memcpy(d + n - 8, s + n - 8, 8);
+        } else if (n >= 4) {
+            std::memcpy(d, s, 4);
+            std::memcpy(d + n - 4, s + n - 4, 4);
+        } else if (n > 0) {
+            d[0] = s[0];
+            d[n / 2] = s[n / 2];
+            d[n - 1] = s[n - 1];
+        }
     }
 
     ThreadPool* pool_;

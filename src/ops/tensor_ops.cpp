@@ -700,7 +700,9 @@ class TransposeOp : public OpKernel {
 public:
     enum class Fast { None, ToNhwc, ToNchw };
     explicit TransposeOp(const OpAttrs& a) : perm_(a.get_ints("perm", {})), pool_(a.pool()) {}
-    std::string kernel_name() const override { return fast_ != Fast::None ? "nchw_nhwc_f32" : "reference"; }
+    std::string kernel_name() const override {
+        return fast_ != Fast::None ? "nchw_nhwc_f32" : interleave_u8_ ? "nchw_nhwc_u8" : "reference";
+    }
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
         need_outputs(out, 1);
         const ValueInfo& x = need_in(in, 0, "data");
@@ -720,27 +722,20 @@ public:
             if (perm_n_ == std::vector<int64_t>{0, 2, 3, 1}) fast_ = Fast::ToNhwc;
             if (perm_n_ == std::vector<int64_t>{0, 3, 1, 2}) fast_ = Fast::ToNchw;
         }
+        // A quantized model's uint8 image input (QuantizeLinear, then to NHWC): the same
+        // interleave as float RGB-like inputs below.
+        interleave_u8_ = (x.dtype == DType::U8 || x.dtype == DType::I8) && r == 4 &&
+                         perm_n_ == std::vector<int64_t>{0, 2, 3, 1} && x.shape[1] <= 4;
         return true;
     }
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
         const Tensor& x = *in[0];
         if (fast_ == Fast::ToNhwc && x.dim(1) <= 4) {
-            // RGB-like inputs: a plain interleave streams better than 8x8 blocks with 3 rows.
-            const int64_t c = x.dim(1), hw = x.dim(2) * x.dim(3);
-            const float* src = x.data<float>();
-            float* dst = out[0]->data<float>();
-            const int64_t chunk = 8192, chunks = (hw + chunk - 1) / chunk;
-            auto body = [&](int64_t t) {
-                const int64_t b = t / chunks, p0 = (t % chunks) * chunk, p1 = std::min(hw, p0 + chunk);
-                for (int64_t ch = 0; ch < c; ++ch) {
-                    const float* s = src + (b * c + ch) * hw;
-                    float* d = dst + b * c * hw + ch;
-                    for (int64_t p = p0; p < p1; ++p) d[p * c] = s[p];
-                }
-            };
-            if (pool_) pool_->parallel_for(x.dim(0) * chunks, body);
-            else
-                for (int64_t t = 0; t < x.dim(0) * chunks; ++t) body(t);
+            interleave(x.data<float>(), out[0]->data<float>(), x);
+            return;
+        }
+        if (interleave_u8_) {
+            interleave(static_cast<const uint8_t*>(x.raw()), static_cast<uint8_t*>(out[0]->raw()), x);
             return;
         }
         if (fast_ == Fast::ToNhwc) {
@@ -760,9 +755,39 @@ public:
     }
 
 private:
+    template <class T, int C>
+    static void interleave_px(const T* __restrict s, T* __restrict d, int64_t hw, int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p)
+            for (int ch = 0; ch < C; ++ch) d[p * C + ch] = s[ch * hw + p];
+    }
+    // NCHW -> NHWC with few channels (RGB-like inputs): a plain interleave streams better
+    // than 8x8 blocks with 3 rows.
+    template <class T>
+    void interleave(const T* src, T* dst, const Tensor& x) const {
+        const int64_t c = x.dim(1), hw = x.dim(2) * x.dim(3);
+        if (c == 0 || hw == 0) return;  // empty (the pixel loops below assume 1..4 channels)
+        const int64_t chunk = 8192, chunks = (hw + chunk - 1) / chunk;
+        auto body = [&](int64_t t) {
+            const int64_t b = t / chunks, p0 = (t % chunks) * chunk, p1 = std::min(hw, p0 + chunk);
+            const T* s = src + b * c * hw;
+            T* d = dst + b * c * hw;
+            switch (c) {  // pixel by pixel: each output pixel written once, whole
+                case 1: interleave_px<T, 1>(s, d, hw, p0, p1); break;
+                case 2: interleave_px<T, 2>(s, d, hw, p0, p1); break;
+                case 3: interleave_px<T, 3>(s, d, hw, p0, p1); break;
+                case 4: interleave_px<T, 4>(s, d, hw, p0, p1); break;
+                default: break;  // not reached: callers pass 1..4 channels
+            }
+        };
+        if (pool_) pool_->parallel_for(x.dim(0) * chunks, body);
+        else
+            for (int64_t t = 0; t < x.dim(0) * chunks; ++t) body(t);
+    }
+
     std::vector<int64_t> perm_, perm_n_;
     ThreadPool* pool_;
     Fast fast_ = Fast::None;
+    bool interleave_u8_ = false;
 };
 
 // ---------------------------------------------------------------- Gather, GatherElements

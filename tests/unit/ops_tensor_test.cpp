@@ -114,6 +114,33 @@ TEST(TensorOps, TransposeDefaultAndPerm) {
     EXPECT_THROW(run_op("Transpose", {iota_f({2, 3})}, {{"perm", attr_ints({0, 0})}}), Error);
 }
 
+// uint8 NCHW -> NHWC with 1..4 channels takes the interleave path; 5 channels the
+// generic one: both against the index formula, on sizes past one 8192-pixel chunk.
+TEST(TensorOps, TransposeU8ToNhwcInterleave) {
+    for (int64_t c : {1, 3, 4, 5}) {
+        const Shape shape{2, c, 67, 129};
+        Tensor x(DType::U8, shape);
+        for (int64_t i = 0; i < x.numel(); ++i) x.data<uint8_t>()[i] = uint8_t((i * 37 + i / 7) % 251);
+        auto y = run_op("Transpose", {x}, {{"perm", attr_ints({0, 2, 3, 1})}});
+        ASSERT_EQ(y[0].shape(), (Shape{2, 67, 129, c}));
+        int differ = 0;
+        for (int64_t b = 0; b < 2; ++b)
+            for (int64_t ch = 0; ch < c; ++ch)
+                for (int64_t p = 0; p < 67 * 129; ++p)
+                    differ += y[0].data<uint8_t>()[(b * 67 * 129 + p) * c + ch] !=
+                              x.data<uint8_t>()[(b * c + ch) * 67 * 129 + p];
+        EXPECT_EQ(differ, 0) << c;
+    }
+    // Empty tensors (no channels, no pixels) give empty outputs.
+    for (const Shape& shape : {Shape{1, 0, 4, 5}, Shape{2, 3, 0, 5}}) {
+        Tensor x(DType::U8, shape);
+        auto y = run_op("Transpose", {x}, {{"perm", attr_ints({0, 2, 3, 1})}});
+        EXPECT_EQ(y[0].numel(), 0);
+        Tensor xf(DType::F32, shape);
+        EXPECT_EQ(run_op("Transpose", {xf}, {{"perm", attr_ints({0, 2, 3, 1})}})[0].numel(), 0);
+    }
+}
+
 TEST(TensorOps, GatherAxesAndNegativeIndices) {
     Tensor x = iota_f({3, 4});
     auto y = run_op("Gather", {x, i64({-1, 0, 2, 2}, {2, 2})}, {{"axis", attr_int(1)}});

@@ -3,6 +3,7 @@
 // round trip, and the accuracy guard on a model with one fragile layer.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "base/thread_pool.hpp"
@@ -129,11 +130,72 @@ TEST(QConvNhwc, EveryPathBitExactWithReferenceOnEveryIsa) {
         {1, 9, 10, 20, 33, 5, 3, 1, 2, 2, 1},   // indirect, stride 2, pads wider than needed
         {1, 9, 9, 8, 17, 3, 3, 1, 1, 2, 3},     // indirect, dilated
         {1, 40, 40, 4, 9, 7, 7, 1, 1, 3, 1},    // indirect in two row chunks (1600 rows, 49 taps)
+        {2, 15, 13, 3, 32, 3, 3, 1, 2, 1, 1},   // the stem: im2col of 3 channels, stride 2, odd sizes
+        {1, 7, 9, 5, 6, 3, 2, 1, 3, 2, 1},      // im2col, stride 3, pads past the first columns
     };
     for (Isa isa : isas()) {
         IsaGuard guard(isa);
         std::mt19937 rng(7);
         for (const auto& c : cases) check_qconv(c, rng);
+    }
+}
+
+// The depthwise kernel called directly: channel counts around every vector width and
+// block (1..144), asymmetric pads, odd sizes, strides 1..3, dilations, kernel widths past
+// one group of 4 taps, several images, zero points at both ends, narrowed output ranges,
+// one thread and several.
+TEST(DwConvU8S8, BitExactWithReferenceOnAwkwardShapesOnEveryIsa) {
+    struct Case {
+        int64_t n, h, w, c, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw;
+    };
+    const Case cases[] = {
+        {1, 7, 9, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    {1, 9, 7, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+        {2, 5, 11, 7, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1},   {1, 13, 13, 16, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1},
+        {1, 8, 15, 17, 3, 3, 1, 2, 1, 0, 0, 1, 1, 1},  {1, 12, 9, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 11, 12, 33, 3, 3, 2, 1, 2, 1, 0, 2, 1, 1}, {1, 6, 10, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2},
+        {1, 7, 7, 96, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},   {2, 4, 5, 144, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 9, 9, 24, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},   {1, 10, 11, 19, 5, 6, 2, 3, 3, 1, 2, 4, 1, 1},
+        {1, 5, 6, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},   {1, 6, 13, 9, 1, 9, 1, 1, 0, 4, 0, 4, 1, 1},
+        {1, 12, 4, 20, 7, 2, 3, 1, 3, 0, 3, 1, 1, 2},  {1, 3, 3, 18, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},
+        // A row too wide for the converted-row kernels' scratch bound: the row kernels.
+        {1, 3, 70001, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    };
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127), bias(-20000, 20000);
+    std::uniform_real_distribution<float> ms(0.0005f, 0.004f);
+    ThreadPool pool(3);
+    int k = 0;
+    for (const Case& c : cases) {
+        QConvShape s;
+        s.n = c.n, s.h = c.h, s.w = c.w, s.c = s.out_c = s.group = c.c, s.kh = c.kh, s.kw = c.kw;
+        s.stride_h = c.sh, s.stride_w = c.sw, s.pad_t = c.pt, s.pad_l = c.pl, s.pad_b = c.pb, s.pad_r = c.pr;
+        s.dil_h = c.dh, s.dil_w = c.dw;
+        std::vector<int8_t> w(size_t(c.c * c.kh * c.kw));
+        for (auto& v : w) v = int8_t(s8(rng));
+        std::vector<int32_t> b(size_t(c.c));
+        for (auto& v : b) v = bias(rng);
+        std::vector<float> mult(size_t(c.c));
+        for (auto& v : mult) v = ms(rng);
+        std::vector<uint8_t> x(size_t(c.n * c.h * c.w * c.c));
+        for (auto& v : x) v = uint8_t(u8(rng));
+        const int32_t x_zero = k % 3 == 0 ? 0 : k % 3 == 1 ? 255 : u8(rng);
+        QRequant rq;
+        rq.mult = mult.data(), rq.zero = u8(rng), rq.lo = k % 2 ? rq.zero : 0, rq.hi = k % 4 == 3 ? 200 : 255;
+        const size_t out = size_t(c.n * s.out_h() * s.out_w() * c.c);
+        std::vector<uint8_t> want(out), got(out);
+        qconv_nhwc_ref(s, x.data(), x_zero, w.data(), b.data(), rq, want.data());
+        EXPECT_GT(std::count_if(want.begin(), want.end(), [&](uint8_t v) { return v != want[0]; }), 0) << k;
+        const PackedDwU8S8 p = pack_dwconv_u8s8(w.data(), b.data(), c.c, c.kh, c.kw);
+        for (Isa isa : isas()) {
+            IsaGuard guard(isa);
+            for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
+                std::fill(got.begin(), got.end(), uint8_t(0x5a));
+                dwconv_u8s8_nhwc(s, x.data(), x_zero, p, rq, got.data(), tp);
+                EXPECT_EQ(got, want) << dwconv_u8s8_kernel_name() << " case " << k << " threads "
+                                     << (tp ? tp->size() : 1);
+            }
+        }
+        ++k;
     }
 }
 

@@ -2,6 +2,8 @@
 // row kernel, and the split of output rows over the thread pool.
 #include "kernels/int8/dwconv_u8s8.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "base/cpu_features.hpp"
@@ -26,29 +28,48 @@ PackedDwU8S8 pack_dwconv_u8s8(const int8_t* w, const int32_t* bias, int64_t c, i
     p.bias.assign(size_t(c), 0);
     if (bias)
         for (int64_t ch = 0; ch < c; ++ch) p.bias[size_t(ch)] = bias[ch];
-    const int64_t taps = kh * kw, groups = (taps + 3) / 4, blocks = (c + 63) / 64;
-    p.w4.assign(size_t(blocks * groups * 256), 0);
+    const int64_t groups = (kw + 3) / 4, blocks = (c + 15) / 16;
+    p.w4.assign(size_t(blocks * kh * groups * 64), 0);
     p.wsum.assign(size_t(c), 0);
-    for (int64_t ch = 0; ch < c; ++ch) {
-        const int64_t pos = vnni_channel_pos(int(ch % 64));
-        for (int64_t t = 0; t < taps; ++t) {
-            const int8_t v = w[ch * taps + t];
-            p.w4[size_t(((ch / 64) * groups + t / 4) * 256 + pos * 4 + t % 4)] = v;
-            p.wsum[size_t(ch)] += v;
-        }
-    }
+    for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t ky = 0; ky < kh; ++ky)
+            for (int64_t kx = 0; kx < kw; ++kx) {
+                const int8_t v = w[(ch * kh + ky) * kw + kx];
+                p.w4[size_t((((ch / 16) * kh + ky) * groups + kx / 4) * 64 + (ch % 16) * 4 + kx % 4)] = v;
+                p.wsum[size_t(ch)] += v;
+            }
+    const int64_t pairs = (kw + 1) / 2, blocks8 = (c + 7) / 8;
+    p.w2.assign(size_t(blocks8 * kh * pairs * 8), 0);
+    for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t ky = 0; ky < kh; ++ky)
+            for (int64_t kx = 0; kx < kw; ++kx) {
+                const uint32_t half = uint32_t(uint16_t(int16_t(w[(ch * kh + ky) * kw + kx]))) << (16 * (kx % 2));
+                int32_t& d = p.w2[size_t((((ch / 8) * kh + ky) * pairs + kx / 2) * 8 + ch % 8)];
+                d = int32_t(uint32_t(d) | half);
+            }
     return p;
 }
 
 namespace {
-// The VNNI row kernel: AVX-512 level on a CPU with VNNI, at most kDwVnniMaxTaps taps.
-[[maybe_unused]] bool use_vnni(const QConvShape& s) {
+// The converted-row kernels: VNNI at the AVX-512 level on a CPU with VNNI, the vpmaddwd
+// one at the AVX2 level; at most kDwMaxKh kernel rows and kDwMaxScratch int32 of scratch
+// per thread (very wide rows or tall dilated kernels take the row kernels instead of
+// allocating gigabytes). Null: the row kernels.
+[[maybe_unused]] DwRowsFn rows_kernel(const QConvShape& s, int64_t* scratch) {
 #if defined(__x86_64__) || defined(_M_X64)
-    return active_isa() == Isa::Avx512 && cpu_features().avx512_vnni && s.kh * s.kw <= kDwVnniMaxTaps;
+    if (s.kh > kDwMaxKh) return nullptr;
+    if (active_isa() == Isa::Avx512 && cpu_features().avx512_vnni) {
+        *scratch = dw_vnni_scratch(s);
+        return *scratch <= kDwMaxScratch ? dw_rows_avx512vnni : nullptr;
+    }
+    if (active_isa() == Isa::Avx2) {
+        *scratch = dw_avx2_scratch(s);
+        return *scratch <= kDwMaxScratch ? dw_rows_avx2 : nullptr;
+    }
 #else
-    (void)s;
-    return false;
+    (void)s, (void)scratch;
 #endif
+    return nullptr;
 }
 }  // namespace
 
@@ -67,30 +88,32 @@ void dwconv_u8s8_nhwc(const QConvShape& s, const uint8_t* x, int32_t x_zero, con
     if (s.group != s.c || s.out_c != s.c || w.c != s.c) fail("dwconv_u8s8: not a depthwise shape");
     DwJob j;
     j.s = &s, j.x = x, j.x_zero = x_zero, j.w = &w, j.rq = rq, j.y = y;
-    DwRowFn fn = dw_row_portable;
-    std::vector<uint8_t> pad_row;
-    std::vector<int32_t> bias_p;
-    std::vector<float> mult_p;
+    const int64_t oh = s.out_h(), rows = s.n * oh;
 #if defined(__x86_64__) || defined(_M_X64)
-    if (use_vnni(s)) {
-        fn = dw_row_avx512vnni;
-        const int64_t cpad = (s.c + 63) / 64 * 64;
-        pad_row.assign(size_t(cpad), uint8_t(x_zero));
-        bias_p.assign(size_t(cpad), 0);
-        mult_p.assign(size_t(cpad), 0.f);
-        for (int64_t ch = 0; ch < s.c; ++ch) {
-            const size_t at = size_t((ch / 64) * 64 + vnni_channel_pos(int(ch % 64)));
-            bias_p[at] = w.bias[size_t(ch)] - x_zero * w.wsum[size_t(ch)];
-            mult_p[at] = rq.mult[ch];
-        }
-        j.pad_row = pad_row.data(), j.bias_p = bias_p.data(), j.mult_p = mult_p.data();
-    } else if (active_isa() == Isa::Avx512) {
-        fn = dw_row_avx512;
-    } else if (active_isa() == Isa::Avx2) {
-        fn = dw_row_avx2;
+    int64_t scratch = 0;
+    if (const DwRowsFn rows_fn = rows_kernel(s, &scratch)) {
+        const int64_t cpad = (s.c + 15) / 16 * 16;
+        std::vector<int32_t> bias_p(size_t(cpad), 0);
+        for (int64_t ch = 0; ch < s.c; ++ch) bias_p[size_t(ch)] = w.bias[size_t(ch)] - x_zero * w.wsum[size_t(ch)];
+        j.bias_p = bias_p.data();
+        // Contiguous row ranges, one per thread: each keeps its converted input rows.
+        const int64_t chunks = pool ? std::min<int64_t>(rows, pool->size()) : 1;
+        auto task = [&](int64_t t) {
+            std::vector<int32_t> buf(static_cast<size_t>(scratch + 16));
+            int32_t* p = buf.data();
+            p += (16 - (reinterpret_cast<uintptr_t>(p) / 4) % 16) % 16;  // 64-byte aligned
+            rows_fn(j, rows * t / chunks, rows * (t + 1) / chunks, p);
+        };
+        if (chunks > 1) pool->parallel_for(chunks, task);
+        else task(0);
+        return;
     }
 #endif
-    const int64_t oh = s.out_h(), rows = s.n * oh;
+    DwRowFn fn = dw_row_portable;
+#if defined(__x86_64__) || defined(_M_X64)
+    if (active_isa() == Isa::Avx512) fn = dw_row_avx512;
+    else if (active_isa() == Isa::Avx2) fn = dw_row_avx2;  // beyond the converted-row kernel's limits
+#endif
     auto task = [&](int64_t t) {
         std::vector<int32_t> acc(static_cast<size_t>(s.c));
         fn(j, t / oh, t % oh, acc.data());

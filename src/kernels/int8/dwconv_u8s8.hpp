@@ -3,7 +3,9 @@
 // (requant.hpp). One plain C++ row kernel (dwconv_u8s8_kernel.inl) compiled for the
 // portable and AVX2 levels (the compiler vectorizes its channel loops), an intrinsics
 // kernel for AVX-512 (accumulators in registers across taps) and, on CPUs with VNNI, one
-// that multiplies four taps per vpdpbusd (dwconv_u8s8_avx512.cpp); results equal
+// that multiplies four horizontal taps per vpdpbusd from input rows converted once into
+// [tap bytes] dwords (dwconv_u8s8_avx512.cpp), and its AVX2 twin on pairs of taps with
+// vpmaddwd (dwconv_u8s8_avx2.cpp); results equal
 // qconv_nhwc_ref's bit for bit (integer accumulation is exact in any order).
 #pragma once
 #include <cstdint>
@@ -21,10 +23,14 @@ struct PackedDwU8S8 {
     int64_t c = 0, kh = 0, kw = 0;
     std::vector<int16_t> w;     // [kh*kw][C], widened once
     std::vector<int32_t> bias;  // [C], zeros when the layer has none
-    // The AVX-512 VNNI kernel's layout (see dwconv_u8s8_avx512.cpp): taps in groups of 4
-    // bytes per channel, channels in blocks of 64 in the order the kernel's byte
-    // interleave produces; zero padded (channels to 64, taps to a multiple of 4).
-    std::vector<int8_t> w4;      // [C/64][taps/4][4 vectors][16 dwords][4 taps]
+    // The AVX-512 VNNI kernel's layout (see dwconv_u8s8_avx512.cpp): channels in blocks
+    // of 16, then kernel rows, then groups of 4 horizontal taps; per channel the group's
+    // 4 weights in one dword. Zero padded (channels to 16, taps to a multiple of 4).
+    std::vector<int8_t> w4;      // [C/16][kh][kw/4][16 channels][4 taps]
+    // The AVX2 kernel's layout (dwconv_u8s8_avx2.cpp): channels in blocks of 8, then
+    // kernel rows, then pairs of horizontal taps; per channel the pair's two weights as
+    // the int16 halves of one dword (vpmaddwd). Zero padded like w4.
+    std::vector<int32_t> w2;     // [C/8][kh][kw/2][8 channels]
     std::vector<int32_t> wsum;   // [C]: sum of each channel's weights (zero point term)
 };
 

@@ -45,11 +45,18 @@ void qgemm_block_neoni8mm(const QGemmJob& job, int64_t m0, int64_t m1, int64_t n
 #endif
 
 // Bytes k..k+n of an A row (n <= 4) as one little-endian int32, zero-filled: the K tail
-// reads no byte past the row.
+// reads no byte past the row. Byte by byte: a memcpy of a run-time length is a library
+// call, once per row of every tile (the stem's K = 27 spent more there than in the tile).
 inline int32_t load_a4(const uint8_t* p, int n) {
-    int32_t v = 0;
-    std::memcpy(&v, p, size_t(n));
-    return v;
+    if (n >= 4) {
+        int32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    }
+    uint32_t v = n > 0 ? uint32_t(p[0]) : 0u;
+    if (n > 1) v |= uint32_t(p[1]) << 8;
+    if (n > 2) v |= uint32_t(p[2]) << 16;
+    return int32_t(v);
 }
 
 }  // namespace edgecnn::qgemm_detail
