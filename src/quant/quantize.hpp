@@ -28,6 +28,11 @@ namespace edgecnn {
 struct QuantizeOptions {
     std::string method = "minmax";  // minmax | percentile
     double percentile = 99.99;      // for method percentile: of |x| (and of x's sign side)
+    // Observed activation ranges are widened by this factor (about 0) before the scales are
+    // set, so that inputs unlike the calibration set clip less; <= 0: automatic, from how
+    // far each calibration input reaches past the others' ranges (leave one out, the 95th
+    // percentile over tensors; 1 when the inputs agree). 1: the ranges as observed.
+    double range_margin = 1.0;
     double max_error = 0.02;        // budget of the accuracy guard; <= 0 disables the guard
     int64_t guard_samples = 64;     // calibration samples the guard compares on
     // A second budget (e.g. --max-drop: top-1 percentage points lost on a labelled set):
@@ -52,6 +57,7 @@ struct LayerReport {
 struct QuantizeResult {
     std::shared_ptr<Graph> graph;  // QDQ model (export with export_onnx_*)
     std::vector<LayerReport> layers;
+    double range_margin = 1;    // the margin applied (the automatic one when asked for)
     double error_all_int8 = 0;  // every layer quantized
     double final_error = 0;     // with the guard's choice
     double drop_all_int8 = 0;   // opt.drop of the every-layer model (when opt.drop is set)

@@ -54,6 +54,12 @@ TEST(CliQuantize, BadInputIsNamed) {
     r = run_cli("quantize " + kModel + " --calib random:2 --method entropy -o " + (dir / "o.onnx").string());
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.output.find("entropy"), std::string::npos) << r.output;
+    r = run_cli("quantize " + kModel + " --calib random:2 --range-margin -1 -o " + (dir / "o.onnx").string());
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.output.find("--range-margin -1"), std::string::npos) << r.output;
+    r = run_cli("quantize " + kModel + " --calib random:4 --range-margin auto --max-error 0 -o " + (dir / "m.onnx").string());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("widened by"), std::string::npos) << r.output;  // 4 random inputs never agree exactly
     std::ofstream(dir / "junk.idx") << "not an idx file";
     r = run_cli("quantize " + kModel + " --calib " + (dir / "junk.idx").string() + " -o " + (dir / "o.onnx").string());
     EXPECT_NE(r.exit_code, 0);

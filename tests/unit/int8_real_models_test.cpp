@@ -189,6 +189,10 @@ TEST(Int8RealModels, PpOcrDetMapIoUAndClsAgreement) {
     const vision::Preprocess pre = det_pre(480);
     auto cal = image_list_source(*det, {calib, {}, {}}, pre, 0, "calib");
     QuantizeOptions dq = quiet_options(0, 2);
+    // Ranges widened by the automatic margin (leave one out over the calibration photos:
+    // 1.78 here): without it, photos unlike the calibration set clip (bw_text.png, white
+    // text on black, reaches 1.5x the first conv's calibrated range, other tensors 2x).
+    dq.range_margin = 0;
     // The guard's budget for a probability map: IoU at 0.3 with FP32's on the calibration
     // photos (as points: 100 * (1 - min IoU)), layers ranked by that IoU alone.
     // (on the three text photos of the calibration set: the guard runs once per layer)
@@ -215,15 +219,19 @@ TEST(Int8RealModels, PpOcrDetMapIoUAndClsAgreement) {
                 worst = std::min(worst, map_iou(ref_maps[size_t(i)], first_output(s, cal->get(i))));
             return 100.0 * (1.0 - worst);
         };
-        dq.max_drop = 1.0;
+        // 0.5: IoU >= 0.995 there. A single small text region (text_motion.jpg: one
+        // blurred line, 1,900 pixels) loses ~5% of IoU for a one-pixel shift of its edge, so
+        // the guard keeps a wide margin over the check bar.
+        dq.max_drop = 0.5;
         dq.rank_by_drop = true;
     }
     QuantizeResult r = quantize_model(*det, *cal, dq);
     {
         int64_t n8 = 0;
         for (const auto& l : r.layers) n8 += l.int8;
-        std::printf("det: %lld of %zu layers int8; min IoU on the calibration photos %.4f all int8, %.4f final\n",
-                    (long long)n8, r.layers.size(), 1 - r.drop_all_int8 / 100, 1 - r.final_drop / 100);
+        std::printf("det: %lld of %zu layers int8, range margin %.3f; min IoU on the calibration photos %.4f all int8, "
+                    "%.4f final\n",
+                    (long long)n8, r.layers.size(), r.range_margin, 1 - r.drop_all_int8 / 100, 1 - r.final_drop / 100);
     }
     Session d32(det), d8(r.graph);
     auto chk = image_list_source(*det, {check, {}, {}}, pre, 0, "check");
@@ -241,10 +249,9 @@ TEST(Int8RealModels, PpOcrDetMapIoUAndClsAgreement) {
         std::printf("det %-26s map %s: %lld pixels in the union, IoU %.4f\n",
                     std::filesystem::path(check[size_t(i)]).filename().c_str(), shape_str(a.shape()).c_str(),
                     (long long)uni, iou);
-        // Issue 4 asks for IoU >= 0.95. Measured (x86 VNNI, this calibration, 43 of 62
-        // layers int8): imageTextN 0.975, text_motion 0.942, bw_text 0.934, so the bar is
-        // NOT met on the last two (see docs/INT8.md). This floor guards against regressions.
-        EXPECT_GE(iou, 0.90) << check[size_t(i)];
+        // Issue 4's bar. Measured (x86 VNNI, automatic margin 1.78, 21 of 62 layers int8):
+        // imageTextN 0.992, text_motion 0.983, bw_text 0.977, astronaut 1 (no text).
+        EXPECT_GE(iou, 0.95) << check[size_t(i)];
     }
 
     // cls: crops of the FP32 det boxes, calibrated on one set of photos, checked on another.

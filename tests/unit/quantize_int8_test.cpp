@@ -472,6 +472,55 @@ TEST(QuantizeInt8, PercentileClipsTheRangeMinmaxKeeps) {
     EXPECT_THROW(quantize_model(g, *calib, opt), Error);
 }
 
+TEST(QuantizeInt8, RangeMarginWidensTheScalesAndAutoComesFromLeaveOneOut) {
+    // --range-margin F multiplies every observed range (about 0); auto (<= 0) takes how far
+    // one calibration input reaches past the others' ranges: 1 when the inputs agree, about
+    // 3 when one input is three times the others.
+    std::mt19937 rng(5);
+    Graph g = small_cnn(rng);
+    auto input_scale = [](const Graph& q) {
+        for (const Node& n : q.nodes)
+            if (n.op_type == "QuantizeLinear" && n.inputs[0] == q.inputs[0])
+                return q.value(n.inputs[1]).constant->data<float>()[0];
+        return -1.f;
+    };
+    class Scaled final : public CalibrationSource {
+    public:
+        Scaled(const Graph& g, std::vector<float> gains) : gains_(std::move(gains)) {
+            base_ = open_calibration_source(g, "random:1", {}, 0)->get(0);
+        }
+        int64_t size() const override { return int64_t(gains_.size()); }
+        NamedTensors get(int64_t i) override {
+            NamedTensors out;
+            for (const auto& [name, t] : base_) {
+                Tensor c(DType::F32, t.shape());
+                for (int64_t e = 0; e < t.numel(); ++e) c.data<float>()[e] = t.data<float>()[e] * gains_[size_t(i)];
+                out.emplace_back(name, c);
+            }
+            return out;
+        }
+
+    private:
+        std::vector<float> gains_;
+        NamedTensors base_;
+    };
+    QuantizeOptions opt;
+    opt.max_error = 0;
+    Scaled same(g, {1.f, 1.f, 1.f, 1.f}), one_big(g, {1.f, 1.f, 3.f, 1.f});
+    QuantizeResult m1 = quantize_model(g, same, opt);
+    opt.range_margin = 2;
+    QuantizeResult m2 = quantize_model(g, same, opt);
+    EXPECT_EQ(m2.range_margin, 2.0);
+    EXPECT_FLOAT_EQ(input_scale(*m2.graph), 2 * input_scale(*m1.graph));
+    opt.range_margin = 0;
+    QuantizeResult a1 = quantize_model(g, same, opt);
+    EXPECT_EQ(a1.range_margin, 1.0);
+    EXPECT_FLOAT_EQ(input_scale(*a1.graph), input_scale(*m1.graph));
+    QuantizeResult a3 = quantize_model(g, one_big, opt);
+    EXPECT_NEAR(a3.range_margin, 3.0, 0.01);  // the input and every conv scale linearly
+    EXPECT_LT(a3.error_all_int8, 0.2);
+}
+
 TEST(QuantizeInt8, ConcatStaysInt8WithRequantizedInputs) {
     // Two branches of different ranges concatenated (an Inception/FPN shape): the int8 plan
     // concatenates uint8 data, requantizing the branches whose parameters differ from the

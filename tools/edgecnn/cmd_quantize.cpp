@@ -102,6 +102,18 @@ int cmd_quantize(const QuantizeArgs& a) {
     opt.method = a.method;
     opt.max_error = a.max_error;
     opt.guard_samples = a.guard_samples;
+    if (a.range_margin == "auto") {
+        opt.range_margin = 0;
+    } else {
+        size_t used = 0;
+        try {
+            opt.range_margin = std::stod(a.range_margin, &used);
+        } catch (...) {
+            used = 0;
+        }
+        if (used != a.range_margin.size() || !(opt.range_margin > 0) || !std::isfinite(opt.range_margin))
+            fail("--range-margin " + a.range_margin + ": expected a factor > 0 or auto");
+    }
     opt.progress = progress_bar;
     LabelledSet dataset;
     double fp32_top1 = 0;
@@ -130,6 +142,7 @@ int cmd_quantize(const QuantizeArgs& a) {
     for (const auto& l : r.layers)
         std::printf("%-32s %-6s %12.5f  %s\n", l.name.c_str(), l.op.c_str(), l.sensitivity, l.int8 ? "int8" : "fp32");
     const int64_t n8 = std::count_if(r.layers.begin(), r.layers.end(), [](const LayerReport& l) { return l.int8; });
+    if (r.range_margin != 1) std::printf("activation ranges widened by %.3f (--range-margin %s)\n", r.range_margin, a.range_margin.c_str());
     std::printf("error with every layer int8: %.5f\n", r.error_all_int8);
     std::printf("final error: %.5f (budget %.5f, max |int8 - fp32| / fp32 output range over %lld inputs); %lld of %zu layers int8\n",
                 r.final_error, a.max_error, (long long)std::min<int64_t>(a.guard_samples, calib->size()), (long long)n8,

@@ -78,6 +78,7 @@ struct QuantizeArgs {
     std::string dataset, labels;  // labelled set for --max-drop
     int64_t calib_count = 0;  // 0: every input the source has
     int64_t guard_samples = 64;
+    std::string range_margin = "1";  // --range-margin F|auto
     int64_t dataset_limit = 0;
     std::vector<std::string> input_shapes;  // NAME=1x3x224x224, for random:N
     ImageArgs image;  // preprocessing flags / sidecar (as for run --image)

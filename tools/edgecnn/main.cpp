@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
                         "Budget: max |int8 - fp32| / fp32 output range on the calibration inputs (default 0.02; 0: no guard)");
     c_quant->add_option("--calib-count", quant.calib_count, "Use only the first N calibration inputs");
     c_quant->add_option("--guard-samples", quant.guard_samples, "Calibration inputs the guard compares on (default 64)");
+    c_quant->add_option("--range-margin", quant.range_margin,
+                        "Widen the calibrated activation ranges by F (default 1), or auto: by how far one calibration "
+                        "input reaches past the others' (leave one out)");
     c_quant->add_option("--input-shape", quant.input_shapes, "Bind a dynamic input for random:N: NAME=1x3x224x224");
     c_quant->add_option("--max-drop", quant.max_drop,
                         "Budget: top-1 accuracy lost on --dataset, in percentage points (the guard backs off layers)");
