@@ -228,7 +228,7 @@ void gemm_block(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t 
                 ep.ldr = gep.ld_residual;
                 const bool clamp = ep.clamp;
                 ep.clamp = clamp && last;
-                if (panels_outer) {
+                if (panels_outer && kc > 0) {
                     // Spread the next column panel's B block (same K block) over this panel's
                     // row tiles: the stream from memory then runs at 1/(row tiles) of the rate
                     // one tile would need. The last panel of the task prefetches nothing new.
@@ -240,8 +240,7 @@ void gemm_block(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t 
                     ep.prefetch_step = std::max<int64_t>(64, ((chunk + kc - 1) / kc + 63) / 64 * 64);
                     if (tile * chunk >= next_bytes || nn == n) ep.prefetch_step = 0;
                 } else {
-                    // Rows outermost: prefetching the next panel here measured no gain.
-
+                    // Rows outermost (or K == 0): prefetching the next panel here measured no gain.
                     ep.prefetch = reinterpret_cast<const char*>(b);
                     ep.prefetch_step = 0;
                 }
