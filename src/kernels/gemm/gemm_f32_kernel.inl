@@ -180,7 +180,8 @@ constexpr std::array<MicroKernelFn, sizeof...(I)> kernel_table(std::index_sequen
 }
 
 // The block loop: for each K block, for each MR-row tile (its A rows stay in L1), for each
-// column panel (the task's B block stays in L2).
+// column panel (the task's B block stays in L2); tasks with few rows swap the two inner
+// loops (see panels_outer).
 template <class Vec, int MR, int NV>
 void gemm_block(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
     static_assert(NV % 2 == 0, "the narrow last panel is NV/2 vectors wide");
@@ -203,52 +204,51 @@ void gemm_block(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t 
     // in L1 and spreads B's memory stream evenly over the call; rows-outermost would read
     // the whole B block from memory during the first row tile, faster than memory delivers.
     const bool panels_outer = (m1 - m0) * job.kc * int64_t(sizeof(float)) <= kPanelsOuterMaxABytes;
+    const int64_t tiles = (m1 - m0 + MR - 1) / MR;
     int64_t k0 = 0;
     do {
         const int64_t kc = std::min(job.kc, K - k0);
         const bool first = k0 == 0, last = k0 + kc >= K;
-        const int64_t outer0 = panels_outer ? n0 : m0, outer1 = panels_outer ? n1 : m1;
-        const int64_t outer_step = panels_outer ? NR : MR;
-        const int64_t inner0 = panels_outer ? m0 : n0, inner1 = panels_outer ? m1 : n1;
-        const int64_t inner_step = panels_outer ? MR : NR;
-        for (int64_t o = outer0; o < outer1; o += outer_step)
-            for (int64_t i = inner0; i < inner1; i += inner_step) {
-                const int64_t m = panels_outer ? i : o, n = panels_outer ? o : i;
-                const int mr = int(std::min<int64_t>(MR, m1 - m));
-                const float* a = job.A + m * job.lda + k0;
-                const bool narrow = is_narrow_panel(n, N, NR);
-                const int pw = narrow ? NR / 2 : NR;
-                const int ncols = int(std::min<int64_t>(pw, N - n));
-                const float* b = job.B + n * K + k0 * pw;
-                float* c = job.C + m * job.ldc + n;
-                ep.first = first;
-                ep.last = last;
-                ep.bias = first && gep.bias ? gep.bias + n : nullptr;
-                ep.residual = first && gep.residual ? gep.residual + m * gep.ld_residual + n : nullptr;
-                ep.ldr = gep.ld_residual;
-                const bool clamp = ep.clamp;
-                ep.clamp = clamp && last;
-                if (panels_outer && kc > 0) {
-                    // Spread the next column panel's B block (same K block) over this panel's
-                    // row tiles: the stream from memory then runs at 1/(row tiles) of the rate
-                    // one tile would need. The last panel of the task prefetches nothing new.
-                    const int64_t tiles = (m1 - m0 + MR - 1) / MR, tile = (m - m0) / MR;
-                    const int64_t nn = n + NR < n1 ? n + NR : n;
-                    const int64_t next_bytes = kc * NR * int64_t(sizeof(float));
-                    const int64_t chunk = (next_bytes + tiles - 1) / tiles;
-                    ep.prefetch = reinterpret_cast<const char*>(job.B + nn * K + k0 * NR) + tile * chunk;
-                    ep.prefetch_step = std::max<int64_t>(64, ((chunk + kc - 1) / kc + 63) / 64 * 64);
-                    if (tile * chunk >= next_bytes || nn == n) ep.prefetch_step = 0;
-                } else {
-                    // Rows outermost (or K == 0): prefetching the next panel here measured no gain.
-                    ep.prefetch = reinterpret_cast<const char*>(b);
-                    ep.prefetch_step = 0;
-                }
-                const MicroKernelFn fn = narrow ? kNarrow[size_t(mr - 1)] : kWide[size_t(mr - 1)];
-                fn(kc, a, job.lda, b, c, job.ldc, ncols, ep);
-                ep.clamp = clamp;
-                if (last && post_act) activate_tile<Vec>(c, job.ldc, mr, ncols, gep.act);
+        // Panels outermost: the next column panel's B block (same K block) is prefetched in
+        // `chunk`-byte parts, one per row tile of the current panel, so the stream from memory
+        // runs at 1/tiles of the rate one tile would need. Rows outermost (or K == 0):
+        // nothing is prefetched (prefetching the next panel there measured no gain).
+        const int64_t next_bytes = kc * NR * int64_t(sizeof(float));
+        const int64_t chunk = (next_bytes + tiles - 1) / tiles;
+        const int64_t pf_step = kc > 0 ? std::max<int64_t>(64, ((chunk + kc - 1) / kc + 63) / 64 * 64) : 0;
+        auto tile = [&](int64_t m, int64_t n) {
+            const int mr = int(std::min<int64_t>(MR, m1 - m));
+            const float* a = job.A + m * job.lda + k0;
+            const bool narrow = is_narrow_panel(n, N, NR);
+            const int pw = narrow ? NR / 2 : NR;
+            const int ncols = int(std::min<int64_t>(pw, N - n));
+            const float* b = job.B + n * K + k0 * pw;
+            float* c = job.C + m * job.ldc + n;
+            ep.first = first;
+            ep.last = last;
+            ep.bias = first && gep.bias ? gep.bias + n : nullptr;
+            ep.residual = first && gep.residual ? gep.residual + m * gep.ld_residual + n : nullptr;
+            ep.ldr = gep.ld_residual;
+            const bool clamp = ep.clamp;
+            ep.clamp = clamp && last;
+            ep.prefetch = reinterpret_cast<const char*>(b);
+            ep.prefetch_step = 0;
+            if (panels_outer && n + NR < n1) {
+                const int64_t next_pw = is_narrow_panel(n + NR, N, NR) ? NR / 2 : NR;
+                ep.prefetch = reinterpret_cast<const char*>(job.B + (n + NR) * K + k0 * next_pw) + (m - m0) / MR * chunk;
+                ep.prefetch_step = pf_step;
             }
+            const MicroKernelFn fn = narrow ? kNarrow[size_t(mr - 1)] : kWide[size_t(mr - 1)];
+            fn(kc, a, job.lda, b, c, job.ldc, ncols, ep);
+            ep.clamp = clamp;
+            if (last && post_act) activate_tile<Vec>(c, job.ldc, mr, ncols, gep.act);
+        };
+        if (panels_outer)
+            for (int64_t n = n0; n < n1; n += NR)
+                for (int64_t m = m0; m < m1; m += MR) tile(m, n);
+        else
+            for (int64_t m = m0; m < m1; m += MR)
+                for (int64_t n = n0; n < n1; n += NR) tile(m, n);
         k0 += kc;
     } while (k0 < K);
 }
