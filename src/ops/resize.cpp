@@ -135,8 +135,11 @@ ref::ResizeAxisPlan make_plan(const ResizeConfig& c, int64_t in, int64_t out, do
 class ResizeOp : public OpKernel {
 public:
     // `upsample`: Upsample-7/9 (scales attribute or input 1). `opset`: Resize's version.
-    ResizeOp(const OpAttrs& a, bool upsample)
-        : upsample_(upsample), opset_(a.opset()), for_plan_(a.for_plan()), pool_(a.pool()) {
+    // `argmax`: edgecnn.ResizeArgMax, the Resize followed by ArgMax over axis 1 (attribute
+    // keepdims as ArgMax's; first index on ties), which passes/fuse_resize_argmax makes.
+    ResizeOp(const OpAttrs& a, bool upsample, bool argmax = false)
+        : upsample_(upsample), argmax_(argmax), opset_(a.opset()), for_plan_(a.for_plan()), pool_(a.pool()) {
+        if (argmax_) argmax_keepdims_ = a.get_int("keepdims", 1) != 0;
         c_.mode = parse_mode(a.get_string("mode", "nearest"), upsample);
         if (upsample) {
             c_.coord = Coord::Asymmetric;
@@ -184,6 +187,7 @@ public:
         const ValueInfo& x = in[0];
         if (dtype_size(x.dtype) == 0) fail_unsupported("input 'X' of type " + dtype_name(x.dtype) + " is not supported");
         if (c_.mode != Mode::Nearest) require_dtype(x.dtype, {DType::F32}, "input 'X' with linear/cubic mode");
+        if (argmax_) require_dtype(x.dtype, {DType::F32}, "input 'X' of ResizeArgMax");
         const int64_t r = int64_t(x.shape.size());
         std::vector<int64_t> axes;
         for (int64_t v : c_.axes) {
@@ -275,21 +279,63 @@ public:
         for (int64_t d = 0; d < r; ++d)
             if (x.shape[size_t(d)] == 0 && os[size_t(d)] > 0)
                 fail("cannot resize empty axis " + std::to_string(d) + " to size " + std::to_string(os[size_t(d)]));
+        resized_ = os;
+        if (argmax_) {
+            if (os.size() < 2) fail("ResizeArgMax needs an input of rank 2 or more (classes on axis 1)");
+            if (os[1] == 0) fail("cannot take ArgMax over an empty axis");
+        }
         if (out[0].present) {
-            out[0].dtype = x.dtype;
+            out[0].dtype = argmax_ ? DType::I64 : x.dtype;
             out[0].shape = os;
+            if (argmax_) {
+                if (argmax_keepdims_) out[0].shape[1] = 1;
+                else out[0].shape.erase(out[0].shape.begin() + 1);
+            }
         }
         prepare_fast(x, os);
         return true;
     }
 
     std::string kernel_name() const override {
+        if (argmax_) return fast_ ? std::string(resize2d_f32_kernel_name(fast_plan_.linear)) + "+argmax" : "reference";
         return fast_ ? resize2d_f32_kernel_name(fast_plan_.linear) : "reference";
     }
 
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+        if (!argmax_) {
+            resize(*in[0], *out[0]);
+            return;
+        }
         const Tensor& x = *in[0];
-        Tensor& y = *out[0];
+        Tensor& labels = *out[0];
+        if (labels.numel() == 0) return;
+        if (fast_ && x.shape() == fast_in_) {
+            resize2d_argmax_f32(fast_plan_, x.dim(1), x.data<float>(), labels.data<int64_t>(), pool_);
+            return;
+        }
+        // Elsewhere (interpreter, other modes): the resize, then the argmax over axis 1.
+        Tensor y(x.dtype(), resized_);
+        resize(x, y);
+        const int64_t outer = resized_[0], k = resized_[1], inner = y.numel() / std::max<int64_t>(1, outer * k);
+        const float* py = y.data<float>();
+        int64_t* pl = labels.data<int64_t>();
+        for (int64_t o = 0; o < outer; ++o) {
+            const float* base = py + o * k * inner;
+            for (int64_t i = 0; i < inner; ++i) {
+                float best = base[i];
+                int64_t arg = 0;
+                for (int64_t c = 1; c < k; ++c)
+                    if (base[c * inner + i] > best) {
+                        best = base[c * inner + i];
+                        arg = c;
+                    }
+                pl[o * inner + i] = arg;
+            }
+        }
+    }
+
+private:
+    void resize(const Tensor& x, Tensor& y) {
         if (y.numel() == 0) return;
         if (fast_ && x.shape() == fast_in_) {
             resize2d_f32(fast_plan_, x.data<float>(), y.data<float>(), pool_);
@@ -318,7 +364,6 @@ public:
         }
     }
 
-private:
     // In a compiled plan, a float32 NCHW resize over H and W only, nearest or (bi)linear
     // without antialiasing or cropping, runs the fast 2-D kernel; its per-row and
     // per-column tables are made here, once per bound shape.
@@ -361,6 +406,9 @@ private:
     }
 
     bool upsample_;
+    bool argmax_;
+    bool argmax_keepdims_ = true;
+    Shape resized_;  // the resize's output shape (before the argmax)
     int64_t opset_;
     bool for_plan_;
     ThreadPool* pool_;
@@ -379,6 +427,9 @@ void register_resize_ops(OpRegistry& r) {
           10);
     r.add("Upsample", [](const OpAttrs& a) -> std::unique_ptr<OpKernel> { return std::make_unique<ResizeOp>(a, true); },
           7);
+    // Resize-13+ attributes (the opset of the Resize it was made from) plus keepdims.
+    r.add("edgecnn.ResizeArgMax",
+          [](const OpAttrs& a) -> std::unique_ptr<OpKernel> { return std::make_unique<ResizeOp>(a, false, true); });
 }
 
 }  // namespace edgecnn

@@ -41,6 +41,10 @@ int fuse_conv_residual(Graph& g);
 // (HardSwish) → edgecnn.FusedConv with that activation.
 int fuse_conv_activation(Graph& g);
 
+// Resize-11+ of float scores read only by ArgMax(axis=1, select_last_index=0) →
+// edgecnn.ResizeArgMax (the argmax of the resized map, computed without writing it).
+int fuse_resize_argmax(Graph& g);
+
 // Removes nodes none of whose outputs is read or a graph output, and drops the constant
 // data of values nothing reads any more (so that their memory is released).
 int remove_dead_code(Graph& g);

@@ -26,6 +26,7 @@ OptimizeStats optimize_graph(Graph& g, const OptimizeOptions& opt) {
     // Residual before activation: Conv→Add→Relu becomes relu(conv + R).
     if (opt.fuse_conv_residual) st.residuals_fused += fuse_conv_residual(g);
     if (opt.fuse_conv_activation) st.activations_fused += fuse_conv_activation(g);
+    if (opt.fuse_resize_argmax) st.resize_argmax_fused += fuse_resize_argmax(g);
     if (opt.remove_dead_code) st.dead_nodes_removed += remove_dead_code(g);
     verify_and_sort(g);
     return st;

@@ -17,6 +17,7 @@ struct OptimizeOptions {
     bool fold_affine_into_conv = true;
     bool fuse_conv_residual = true;
     bool fuse_conv_activation = true;
+    bool fuse_resize_argmax = true;
     bool remove_dead_code = true;
 };
 
@@ -29,6 +30,7 @@ struct OptimizeStats {
     int input_affine_folded = 0;
     int residuals_fused = 0;
     int activations_fused = 0;
+    int resize_argmax_fused = 0;
     int dead_nodes_removed = 0;
 };
 

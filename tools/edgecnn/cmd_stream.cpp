@@ -184,6 +184,11 @@ int cmd_stream(const StreamArgs& a) {
     ImagePipeline pipe = make_image_pipeline(*graph, a.model, a.image, task_name);
     std::unique_ptr<Task> task;
     if (!task_name.empty()) task = make_task(make_task_options(a.task, task_name, pipe, 1));
+    if (task) {
+        // The first frame's tensor shape (every frame is preprocessed to the same size).
+        vision::TensorImage first = preprocess_image(pipe, vision::load_image(files[0]));
+        task->adapt_graph(*graph, pipe.input_name, first.tensor.shape());
+    }
     SessionOptions opts;
     opts.num_threads = a.threads;
     Session session(graph, opts);

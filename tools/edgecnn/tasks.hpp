@@ -81,6 +81,11 @@ class Task {
 public:
     virtual ~Task() = default;
     virtual TaskResult process(const TaskFrame& frame) = 0;
+    // Called once before the session is made: a task may rewrite the model's head so that
+    // the engine computes (and fuses) what it would otherwise do after inference, e.g. the
+    // segment task appends the per-pixel ArgMax. process() then sees the changed outputs.
+    // `input` / `input_shape`: the image input and the shape of the tensors it will get.
+    virtual void adapt_graph(Graph&, const std::string& /*input*/, const Shape& /*input_shape*/) {}
 };
 
 struct TaskInfo {

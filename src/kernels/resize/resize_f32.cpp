@@ -23,6 +23,7 @@ struct VecScalar {
     static V mul(V a, V b) { return a * b; }
     static V fmadd(V a, V b, V c) { return a * b + c; }
     static V gather(const float* base, const int32_t* idx) { return base[*idx]; }
+    static V select_lt(V a, V b, V x, V y) { return a < b ? x : y; }
 };
 }  // namespace
 RowFns row_fns_portable() { return make_row_fns<VecScalar>(); }
@@ -43,37 +44,54 @@ resize_detail::RowFns row_fns() {
     return resize_detail::row_fns_portable();
 }
 
-// Output rows [r0, r1) of one plane.
-void linear_rows(const Resize2dPlan& p, const resize_detail::RowFns& f, const float* src, float* dst, int64_t r0,
-                 int64_t r1, float* cache) {
-    const int64_t ow = p.ow;
-    // Two cached horizontally resampled source rows; tag = source row index or -1.
-    float* buf[2] = {cache, cache + ow};
-    int64_t tag[2] = {-1, -1};
-    auto row = [&](int64_t sy, int64_t avoid) -> const float* {
-        for (int i = 0; i < 2; ++i)
-            if (tag[i] == sy) return buf[i];
-        // Evict the slot not holding `avoid` (the other row of the pair being blended).
-        const int slot = tag[0] == avoid && avoid >= 0 ? 1 : 0;
-        f.hlinear(src + sy * p.iw, p.x0.data(), p.x1.data(), p.wx0.data(), p.wx1.data(), buf[slot], ow);
-        tag[slot] = sy;
-        return buf[slot];
-    };
-    for (int64_t oy = r0; oy < r1; ++oy) {
-        float* d = dst + oy * ow;
-        const int64_t sa = p.y0[size_t(oy)], sb = p.y1[size_t(oy)];
-        const float wa = p.wy0[size_t(oy)], wb = p.wy1[size_t(oy)];
+// Output rows of one plane, one at a time, in increasing order: two cached horizontally
+// resampled source rows (tag = source row index or -1), output rows are vertical blends
+// of them. The plain resize and the fused resize-argmax make their rows here, so both
+// compute every value with the same operations in the same order.
+class LinearRowMaker {
+public:
+    LinearRowMaker(const Resize2dPlan& p, const resize_detail::RowFns& f, const float* src, float* cache)
+        : p_(p), f_(f), src_(src), buf_{cache, cache + p.ow} {}
+
+    void make(int64_t oy, float* d) {
+        const int64_t ow = p_.ow;
+        const int64_t sa = p_.y0[size_t(oy)], sb = p_.y1[size_t(oy)];
+        const float wa = p_.wy0[size_t(oy)], wb = p_.wy1[size_t(oy)];
         if (sa == sb || wb == 0.f) {
             const float w = sa == sb ? wa + wb : wa;
             const float* a = row(sa, -1);
             if (w == 1.f) std::memcpy(d, a, size_t(ow) * sizeof(float));
-            else f.vblend(a, a, w, 0.f, d, ow);
-            continue;
+            else f_.vblend(a, a, w, 0.f, d, ow);
+            return;
         }
         const float* a = row(sa, -1);
         const float* b = row(sb, sa);
-        f.vblend(a, b, wa, wb, d, ow);
+        f_.vblend(a, b, wa, wb, d, ow);
     }
+
+private:
+    const float* row(int64_t sy, int64_t avoid) {
+        for (int i = 0; i < 2; ++i)
+            if (tag_[i] == sy) return buf_[i];
+        // Evict the slot not holding `avoid` (the other row of the pair being blended).
+        const int slot = tag_[0] == avoid && avoid >= 0 ? 1 : 0;
+        f_.hlinear(src_ + sy * p_.iw, p_.x0.data(), p_.x1.data(), p_.wx0.data(), p_.wx1.data(), buf_[slot], p_.ow);
+        tag_[slot] = sy;
+        return buf_[slot];
+    }
+
+    const Resize2dPlan& p_;
+    const resize_detail::RowFns& f_;
+    const float* src_;
+    float* buf_[2];
+    int64_t tag_[2] = {-1, -1};
+};
+
+// Output rows [r0, r1) of one plane.
+void linear_rows(const Resize2dPlan& p, const resize_detail::RowFns& f, const float* src, float* dst, int64_t r0,
+                 int64_t r1, float* cache) {
+    LinearRowMaker m(p, f, src, cache);
+    for (int64_t oy = r0; oy < r1; ++oy) m.make(oy, dst + oy * p.ow);
 }
 
 void nearest_rows(const Resize2dPlan& p, const resize_detail::RowFns& f, const float* src, float* dst, int64_t r0,
@@ -128,6 +146,47 @@ void resize2d_f32(const Resize2dPlan& p, const float* x, float* y, ThreadPool* p
             nearest_rows(p, f, src, dst, r0, r1);
         }
     };
+    if (pool && tasks > 1) pool->parallel_for(tasks, task);
+    else
+        for (int64_t t = 0; t < tasks; ++t) task(t);
+}
+
+void resize2d_argmax_f32(const Resize2dPlan& p, int64_t classes, const float* x, int64_t* labels, ThreadPool* pool) {
+    if (classes <= 0 || p.planes <= 0 || p.planes % classes || p.oh <= 0 || p.ow <= 0) return;
+    const resize_detail::RowFns f = row_fns();
+    const int64_t images = p.planes / classes, ow = p.ow;
+    // Blocks of output rows, at least 4 per thread where the image allows.
+    const int threads = pool ? pool->size() : 1;
+    int64_t rows = std::max<int64_t>(1, (images * p.oh) / (4 * threads));
+    rows = std::min<int64_t>(rows, 32);
+    const int64_t blocks = (p.oh + rows - 1) / rows;
+    auto task = [&](int64_t t) {
+        const int64_t img = t / blocks, b = t % blocks;
+        const int64_t r0 = b * rows, r1 = std::min(p.oh, r0 + rows);
+        const float* src = x + img * classes * p.ih * p.iw;
+        // Per class its own two-row cache; then one output row of values, the running
+        // maximum and its class.
+        std::vector<float> scratch(size_t((p.linear ? 2 * classes : 0) + 3) * size_t(ow));
+        float* value = scratch.data() + (p.linear ? 2 * classes * ow : 0);
+        float* best = value + ow;
+        float* idx = best + ow;
+        std::vector<LinearRowMaker> makers;
+        if (p.linear)
+            for (int64_t k = 0; k < classes; ++k)
+                makers.emplace_back(p, f, src + k * p.ih * p.iw, scratch.data() + 2 * k * ow);
+        for (int64_t oy = r0; oy < r1; ++oy) {
+            for (int64_t k = 0; k < classes; ++k) {
+                float* d = k == 0 ? best : value;
+                if (p.linear) makers[size_t(k)].make(oy, d);
+                else f.hnearest(src + (k * p.ih + p.y0[size_t(oy)]) * p.iw, p.x0.data(), d, ow);
+                if (k == 0) std::fill(idx, idx + ow, 0.f);
+                else f.argmax_update(value, best, idx, float(k), ow);
+            }
+            int64_t* out = labels + (img * p.oh + oy) * ow;
+            for (int64_t j = 0; j < ow; ++j) out[j] = int64_t(idx[j]);
+        }
+    };
+    const int64_t tasks = images * blocks;
     if (pool && tasks > 1) pool->parallel_for(tasks, task);
     else
         for (int64_t t = 0; t < tasks; ++t) task(t);

@@ -28,6 +28,14 @@ struct Resize2dPlan {
 // x: [planes, ih, iw], y: [planes, oh, ow].
 void resize2d_f32(const Resize2dPlan& p, const float* x, float* y, ThreadPool* pool);
 
+// Resize fused with an argmax over the classes (ONNX Resize then ArgMax(axis=1), first
+// index on ties, a NaN never wins over an earlier class): x holds images of `classes`
+// planes (p.planes = images * classes), labels: [images, oh, ow]. The full-resolution
+// score map is never written: each output row is made per class (with the same
+// operations as resize2d_f32, so the values compared are the same) and folded into a
+// running maximum. For segmentation heads that upsample logits 8x before the argmax.
+void resize2d_argmax_f32(const Resize2dPlan& p, int64_t classes, const float* x, int64_t* labels, ThreadPool* pool);
+
 // Name of the implementation active_isa() selects (for profiles).
 const char* resize2d_f32_kernel_name(bool linear);
 

@@ -12,6 +12,10 @@ struct RowFns {
     void (*vblend)(const float* a, const float* b, float wa, float wb, float* dst, int64_t n);
     // dst[j] = src[x0[j]]
     void (*hnearest)(const float* src, const int32_t* x0, float* dst, int64_t n);
+    // Running argmax over class rows: where best[j] < v[j] (ordered: a NaN never replaces),
+    // best[j] = v[j] and idx[j] = k. Class indices are kept as floats (exact below 2^24) so
+    // one compare mask blends both.
+    void (*argmax_update)(const float* v, float* best, float* idx, float k, int64_t n);
 };
 
 RowFns row_fns_portable();

@@ -46,8 +46,25 @@ void hnearest_rows(const float* __restrict src, const int32_t* __restrict x0, fl
 }
 
 template <class Vec>
+void argmax_update_rows(const float* __restrict v, float* __restrict best, float* __restrict idx, float k, int64_t n) {
+    constexpr int64_t kN = Vec::kN;
+    const auto vk = Vec::set1(k);
+    int64_t j = 0;
+    for (; j + kN <= n; j += kN) {
+        const auto x = Vec::load(v + j), b = Vec::load(best + j);
+        Vec::store(idx + j, Vec::select_lt(b, x, vk, Vec::load(idx + j)));
+        Vec::store(best + j, Vec::select_lt(b, x, x, b));
+    }
+    for (; j < n; ++j)
+        if (best[j] < v[j]) {
+            best[j] = v[j];
+            idx[j] = k;
+        }
+}
+
+template <class Vec>
 RowFns make_row_fns() {
-    return RowFns{&hlinear_rows<Vec>, &vblend_rows<Vec>, &hnearest_rows<Vec>};
+    return RowFns{&hlinear_rows<Vec>, &vblend_rows<Vec>, &hnearest_rows<Vec>, &argmax_update_rows<Vec>};
 }
 
 }  // namespace

@@ -39,6 +39,23 @@ LabelMap segment_labels(const Tensor& t, bool nchw, float threshold) {
     return m;
 }
 
+LabelMap labels_from_argmax(const Tensor& t, int classes) {
+    const bool ok = t.dtype() == DType::I64 && t.dim(0) == 1 && (t.rank() == 3 || (t.rank() == 4 && t.dim(1) == 1));
+    if (!ok) fail("segment: label output " + shape_str(t.shape()) + " " + dtype_name(t.dtype()) + " is not int64 [1,1,H,W] or [1,H,W]");
+    LabelMap m;
+    m.height = int(t.dim(t.rank() - 2));
+    m.width = int(t.dim(t.rank() - 1));
+    m.classes = classes;
+    const int64_t* x = t.data<int64_t>();
+    m.labels.resize(size_t(t.numel()));
+    for (size_t i = 0; i < m.labels.size(); ++i) {
+        if (x[i] < 0 || x[i] >= classes)
+            fail("segment: label " + std::to_string(x[i]) + " is outside [0, " + std::to_string(classes) + ")");
+        m.labels[i] = int(x[i]);
+    }
+    return m;
+}
+
 namespace detail {
 
 void argmax_planes_scalar(const float* x, int64_t K, int64_t hw, int64_t from, int64_t to, int* labels) {

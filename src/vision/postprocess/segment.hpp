@@ -15,6 +15,10 @@ struct LabelMap {
 // index). K == 1: 1 where the value exceeds `threshold` (apply it to probabilities, or to
 // logits with threshold 0), else 0. Throws Error(Invalid) naming the shape otherwise.
 LabelMap segment_labels(const Tensor& scores, bool nchw, float threshold);
+// A label map the model computed itself (an ArgMax at its end, e.g. the one --task segment
+// appends so the engine fuses it with the upsampling): int64 [1,1,H,W] or [1,H,W] with
+// values in [0, classes). Throws Error(Invalid) naming the shape or the bad label.
+LabelMap labels_from_argmax(const Tensor& labels, int classes);
 // Pixels per label (size = max(classes, 2)).
 std::vector<int64_t> label_histogram(const LabelMap& m);
 
