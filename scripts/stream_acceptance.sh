@@ -3,6 +3,7 @@
 # 300 JPEG frames of 640x480 at --fps 30 with 2 inference threads, three runs; it holds when
 # two of the three have 0 deadline misses and p99 end-to-end latency under 33 ms. Then the
 # same with BlazeFace at --fps 120 (once the detect-blazeface task exists).
+# Each run's per-frame timeline goes to build/stream_trace_runN.csv (what made a frame miss).
 # Needs a Release build in build/ and the model cache (models/README.md). Run it on an
 # otherwise idle machine: other processes' load shows up directly in the latencies.
 set -euo pipefail
@@ -16,7 +17,7 @@ pass=0
 for run in 1 2 3; do
   echo "== run $run: lraspp_mobilenet_v3_large 520x520, 30 fps, 2 threads"
   out=$(build/edgecnn stream "$MODEL" --frames "$FRAMES" --fps 30 --threads 2 --task segment --size 520x520 \
-          --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --quiet)
+          --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --quiet --trace "build/stream_trace_run$run.csv")
   echo "$out" | tail -n 16
   if echo "$out" | grep -q "^result: REAL-TIME"; then pass=$((pass + 1)); fi
 done

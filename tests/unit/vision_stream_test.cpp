@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "cli_test_util.hpp"
 #include "vision/image.hpp"
@@ -35,7 +39,9 @@ TEST(VisionStream, ClassifiesAFrameFolderAndAccountsForEveryFrame) {
 
     const std::string model = test::source_path("models/fashion_mnist/fashion_mnist_cnn.onnx");
     auto out = dir / "out";
-    auto r = test::run_cli("stream " + model + " --frames " + frames.string() + " --fps 60 --quiet --out " + out.string());
+    auto trace = dir / "trace.csv";
+    auto r = test::run_cli("stream " + model + " --frames " + frames.string() + " --fps 60 --quiet --out " + out.string() +
+                           " --trace " + trace.string());
     ASSERT_EQ(r.exit_code, 0) << r.output;
     std::smatch m;
     ASSERT_TRUE(std::regex_search(r.output, m, std::regex("frames: (\\d+)  completed: (\\d+)  dropped: (\\d+)  deadline misses: (\\d+)")))
@@ -54,6 +60,37 @@ TEST(VisionStream, ClassifiesAFrameFolderAndAccountsForEveryFrame) {
     const auto first = *std::filesystem::directory_iterator(out);
     vision::Image pic = vision::load_image(first.path().string());
     EXPECT_GE(pic.width, 256);  // the classify picture (enlarged, labelled)
+
+    // The trace: a header and one row per frame; a completed frame's timeline runs forward
+    // (release <= decode start <= ... <= post-process end), its end-to-end latency is the
+    // decode start to post-process end, and the miss column agrees with the report.
+    std::ifstream csv(trace);
+    ASSERT_TRUE(csv) << r.output;
+    std::string line;
+    ASSERT_TRUE(std::getline(csv, line));
+    EXPECT_EQ(line.rfind("frame,status,released_ms,decode_start_ms", 0), 0u) << line;
+    int rows = 0, done_rows = 0, miss_rows = 0;
+    while (std::getline(csv, line)) {
+        std::vector<std::string> f;
+        std::stringstream ss(line);
+        for (std::string cell; std::getline(ss, cell, ',');) f.push_back(cell);
+        ASSERT_GE(f.size(), 3u) << line;
+        EXPECT_EQ(std::stoi(f[0]), rows) << line;
+        ++rows;
+        if (f[1] != "done") {
+            EXPECT_EQ(f[1], "dropped") << line;
+            ++miss_rows;
+            continue;
+        }
+        ASSERT_EQ(f.size(), 17u) << line;
+        ++done_rows;
+        for (size_t k = 3; k <= 10; ++k) EXPECT_LE(std::stod(f[k - 1]), std::stod(f[k]) + 1e-3) << "column " << k << ": " << line;
+        EXPECT_NEAR(std::stod(f[11]), std::stod(f[10]) - std::stod(f[3]), 2e-3) << line;
+        miss_rows += std::stoi(f[12]);
+    }
+    EXPECT_EQ(rows, 24);
+    EXPECT_EQ(done_rows, completed);
+    EXPECT_EQ(miss_rows, missed);
 }
 
 TEST(VisionStream, BadFramesFolder) {

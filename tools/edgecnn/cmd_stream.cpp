@@ -21,9 +21,14 @@
 //    on a loaded machine says what a stage costs when wall-clock latencies do not; the
 //    inference row counts the calling thread only (pool workers are not included).
 //  - writing annotated frames (--out) happens after the timed run, off the clock.
+//  - --trace FILE: one CSV row per frame with its timeline (ms from the first release):
+//    when it was released and each stage started and ended, so the queue waits between
+//    stages show, plus each stage's CPU time; a frame that missed is easy to explain (a
+//    stage that ran long on the CPU, or one that waited for the CPU).
 // --threads counts the inference threads (the session's pool, caller included); the three
 // other stages have one thread each.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -127,6 +132,8 @@ struct Record {
     double decode = 0, preprocess = 0, infer = 0, post = 0, e2e = 0;
     double decode_cpu = 0, pre_cpu = 0, infer_cpu = 0, post_cpu = 0;
     Clock::time_point finish;
+    // The frame's timeline (for --trace): release, then start and end of every stage.
+    std::array<Clock::time_point, 9> at{};
 };
 
 struct Pct {
@@ -327,6 +334,7 @@ int cmd_stream(const StreamArgs& a) {
             r.post = ms_between(f.post_start, f.post_end);
             r.e2e = ms_between(f.decode_start, f.post_end);
             r.finish = f.post_end;
+            r.at = {f.release, f.decode_start, f.decode_end, f.pre_start, f.pre_end, f.infer_start, f.infer_end, f.post_start, f.post_end};
             {
                 std::lock_guard<std::mutex> l(rec_m);
                 rec[f.index] = r;
@@ -396,6 +404,30 @@ int cmd_stream(const StreamArgs& a) {
     Pct pe = percentiles(e2e);
     std::printf("result: %s (goal: 0 deadline misses and p99 end-to-end <= %.2f ms; got %zu misses, p99 %.2f ms)\n",
                 misses == 0 && pe.p99 <= period_ms ? "REAL-TIME" : "NOT REAL-TIME", period_ms, size_t(misses), pe.p99);
+
+    if (!a.trace.empty()) {
+        std::ofstream csv(a.trace);
+        if (!csv) fail("--trace: cannot write " + a.trace);
+        csv << "frame,status,released_ms,decode_start_ms,decode_end_ms,pre_start_ms,pre_end_ms,infer_start_ms,infer_end_ms,"
+               "post_start_ms,post_end_ms,end_to_end_ms,miss,decode_cpu_ms,pre_cpu_ms,infer_cpu_ms,post_cpu_ms\n";
+        char buf[512];
+        for (size_t i = 0; i < n; ++i) {
+            const Record& r = rec[i];
+            const double released = double(i) * period_ms;
+            if (!r.done) {
+                std::snprintf(buf, sizeof buf, "%zu,%s,%.3f,,,,,,,,,,1,,,,\n", i, r.dropped ? "dropped" : "not run", released);
+            } else {
+                int len = std::snprintf(buf, sizeof buf, "%zu,done,%.3f", i, released);
+                for (size_t k = 1; k < r.at.size(); ++k)
+                    len += std::snprintf(buf + len, sizeof buf - size_t(len), ",%.3f", ms_between(t0, r.at[k]));
+                std::snprintf(buf + len, sizeof buf - size_t(len), ",%.3f,%d,%.3f,%.3f,%.3f,%.3f\n", r.e2e, r.e2e > period_ms ? 1 : 0,
+                              r.decode_cpu, r.pre_cpu, r.infer_cpu, r.post_cpu);
+            }
+            csv << buf;
+        }
+        if (!csv) fail("--trace: cannot write " + a.trace);
+        std::printf("trace: %zu frames written to %s\n", n, a.trace.c_str());
+    }
 
     if (!a.out_dir.empty()) {
         std::filesystem::create_directories(a.out_dir);

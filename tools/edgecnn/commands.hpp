@@ -65,6 +65,7 @@ struct StreamArgs {
     int queue = 2;           // bounded queue depth between stages
     std::string out_dir;     // annotated frames (written off the clock)
     bool quiet = false;      // no progress line
+    std::string trace;       // per-frame timeline CSV ("" = none)
     ImageArgs image;         // preprocessing flags (the frames replace --image)
     TaskArgs task;
 };

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
     c_stream->add_option("--queue", stream.queue, "Depth of the bounded queue between stages (default 2)");
     c_stream->add_option("--out,-o", stream.out_dir, "Write annotated frames here (after timing)");
     c_stream->add_flag("--quiet,-q", stream.quiet, "No progress line");
+    c_stream->add_option("--trace", stream.trace, "Write each frame's timeline (stage starts, waits, durations, CPU) as CSV");
     add_image_options(c_stream, stream.image);
     add_task_options(c_stream, stream.task);
 
