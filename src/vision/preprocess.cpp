@@ -1,5 +1,7 @@
 #include "vision/preprocess.hpp"
 
+#include "base/thread_pool.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -318,7 +320,7 @@ void check_normalization(const Preprocess& p) {
     }
 }
 
-TensorImage to_tensor(const Image& img, const Preprocess& p, const Shape& expected) {
+TensorImage to_tensor(const Image& img, const Preprocess& p, const Shape& expected, ThreadPool* pool) {
     if (img.empty()) fail("to_tensor: empty image");
     check_normalization(p);
     auto lay = image_input_layout(expected, p.layout);
@@ -349,49 +351,58 @@ TensorImage to_tensor(const Image& img, const Preprocess& p, const Shape& expect
     }
     const int ic = img.channels;
     const float pad_v = float(p.pad);
-    std::vector<float> row(ntw * 3);  // one output row of raw (0..255) samples, HWC
-    for (int y = 0; y < th; ++y) {
-        float sy = g.to_image_y(float(y) + 0.5f);
-        bool yin = sy >= 0 && sy < float(img.height);
-        float fy = sy - 0.5f;
-        int y0 = int(std::floor(fy));
-        float wy = fy - float(y0);
-        const uint8_t* ra = img.at(0, std::clamp(y0, 0, img.height - 1));
-        const uint8_t* rb = img.at(0, std::clamp(y0 + 1, 0, img.height - 1));
-        for (int x = 0; x < tw; ++x) {
-            float* r = &row[size_t(x) * 3];
-            if (!yin || !xin[size_t(x)]) {
-                r[0] = r[1] = r[2] = pad_v;
-                continue;
+    // Output rows [y0, y1): each row is independent, so blocks of rows can run in parallel.
+    auto rows = [&](int y_begin, int y_end) {
+        std::vector<float> row(ntw * 3);  // one output row of raw (0..255) samples, HWC
+        for (int y = y_begin; y < y_end; ++y) {
+            float sy = g.to_image_y(float(y) + 0.5f);
+            bool yin = sy >= 0 && sy < float(img.height);
+            float fy = sy - 0.5f;
+            int y0 = int(std::floor(fy));
+            float wy = fy - float(y0);
+            const uint8_t* ra = img.at(0, std::clamp(y0, 0, img.height - 1));
+            const uint8_t* rb = img.at(0, std::clamp(y0 + 1, 0, img.height - 1));
+            for (int x = 0; x < tw; ++x) {
+                float* r = &row[size_t(x) * 3];
+                if (!yin || !xin[size_t(x)]) {
+                    r[0] = r[1] = r[2] = pad_v;
+                    continue;
+                }
+                const float w = wx[size_t(x)];
+                const uint8_t *a0 = ra + xa[size_t(x)] * ic, *a1 = ra + xb[size_t(x)] * ic;
+                const uint8_t *b0 = rb + xa[size_t(x)] * ic, *b1 = rb + xb[size_t(x)] * ic;
+                float s[3];
+                const int n = ic == 1 ? 1 : 3;
+                for (int k = 0; k < n; ++k)
+                    s[k] = (float(a0[k]) * (1 - w) + float(a1[k]) * w) * (1 - wy) + (float(b0[k]) * (1 - w) + float(b1[k]) * w) * wy;
+                if (C == 1) {
+                    r[0] = n == 1 ? s[0] : 0.299f * s[0] + 0.587f * s[1] + 0.114f * s[2];
+                } else if (n == 1) {
+                    r[0] = r[1] = r[2] = s[0];
+                } else {
+                    r[0] = s[p.bgr ? 2 : 0];
+                    r[1] = s[1];
+                    r[2] = s[p.bgr ? 0 : 2];
+                }
             }
-            const float w = wx[size_t(x)];
-            const uint8_t *a0 = ra + xa[size_t(x)] * ic, *a1 = ra + xb[size_t(x)] * ic;
-            const uint8_t *b0 = rb + xa[size_t(x)] * ic, *b1 = rb + xb[size_t(x)] * ic;
-            float s[3];
-            const int n = ic == 1 ? 1 : 3;
-            for (int k = 0; k < n; ++k)
-                s[k] = (float(a0[k]) * (1 - w) + float(a1[k]) * w) * (1 - wy) + (float(b0[k]) * (1 - w) + float(b1[k]) * w) * wy;
-            if (C == 1) {
-                r[0] = n == 1 ? s[0] : 0.299f * s[0] + 0.587f * s[1] + 0.114f * s[2];
-            } else if (n == 1) {
-                r[0] = r[1] = r[2] = s[0];
+            if (nchw) {
+                for (int c = 0; c < C; ++c) {
+                    float* d = dst + (size_t(c) * size_t(th) + size_t(y)) * size_t(tw);
+                    for (int x = 0; x < tw; ++x) d[x] = row[size_t(x) * 3 + size_t(c)] * mul[c] + add[c];
+                }
             } else {
-                r[0] = s[p.bgr ? 2 : 0];
-                r[1] = s[1];
-                r[2] = s[p.bgr ? 0 : 2];
+                float* d = dst + size_t(y) * size_t(tw) * size_t(C);
+                for (int x = 0; x < tw; ++x)
+                    for (int c = 0; c < C; ++c) d[size_t(x) * size_t(C) + size_t(c)] = row[size_t(x) * 3 + size_t(c)] * mul[c] + add[c];
             }
         }
-        if (nchw) {
-            for (int c = 0; c < C; ++c) {
-                float* d = dst + (size_t(c) * size_t(th) + size_t(y)) * size_t(tw);
-                for (int x = 0; x < tw; ++x) d[x] = row[size_t(x) * 3 + size_t(c)] * mul[c] + add[c];
-            }
-        } else {
-            float* d = dst + size_t(y) * size_t(tw) * size_t(C);
-            for (int x = 0; x < tw; ++x)
-                for (int c = 0; c < C; ++c) d[size_t(x) * size_t(C) + size_t(c)] = row[size_t(x) * 3 + size_t(c)] * mul[c] + add[c];
-        }
-    }
+    };
+    // About 32 rows a task (a few 100 us each for camera-sized inputs).
+    const int block = 32, tasks = (th + block - 1) / block;
+    if (pool && pool->size() > 1 && tasks > 1)
+        pool->parallel_for(tasks, [&](int64_t t) { rows(int(t) * block, std::min(th, int(t + 1) * block)); });
+    else
+        rows(0, th);
     return out;
 }
 

@@ -33,6 +33,10 @@
 #include "base/tensor.hpp"
 #include "vision/image.hpp"
 
+namespace edgecnn {
+class ThreadPool;
+}
+
 namespace edgecnn::vision {
 
 enum class ResizeMode { Stretch, Letterbox, CenterCrop };
@@ -110,7 +114,8 @@ struct TensorImage {
 // as image_input_layout accepts). Grey photos feed 3-channel models by replication and RGB
 // photos feed 1-channel models through BT.601 luma; alpha is ignored. Throws Error(Invalid)
 // when the shape is not an image input or --size contradicts the model's fixed H/W.
-TensorImage to_tensor(const Image& img, const Preprocess& p, const Shape& expected);
+// With a pool, blocks of output rows run on its threads (the result does not change).
+TensorImage to_tensor(const Image& img, const Preprocess& p, const Shape& expected, ThreadPool* pool = nullptr);
 
 // The horizontal half of a bilinear resize into a tensor of width `tw` from a picture of
 // width `src_width`: per output column the two source columns, the second's weight, and

@@ -44,6 +44,7 @@
 #include <time.h>
 
 #include "base/error.hpp"
+#include "base/thread_pool.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "image_inputs.hpp"
@@ -196,14 +197,18 @@ int cmd_stream(const StreamArgs& a) {
         vision::TensorImage first = preprocess_image(pipe, vision::load_image(files[0]));
         task->adapt_graph(*graph, pipe.input_name, first.tensor.shape());
     }
+    // One pool for the session and the preprocessing: at 30 fps the stages of one frame
+    // run one after the other, so the inference threads are free while a frame is
+    // resized and normalized (a call that finds the pool busy runs inline).
+    auto pool = std::make_shared<ThreadPool>(a.threads);
     SessionOptions opts;
-    opts.num_threads = a.threads;
+    opts.thread_pool = pool;
     Session session(graph, opts);
 
     // Warm-up, untimed: the first frame through every stage (compiles the plan, fills caches).
     {
         vision::Image img = vision::load_image(files[0]);
-        vision::TensorImage t = preprocess_image(pipe, img);
+        vision::TensorImage t = preprocess_image(pipe, img, pool.get());
         NamedTensors out = session.run({{pipe.input_name, t.tensor}});
         out = session.run({{pipe.input_name, t.tensor}});
         if (task) {
@@ -275,7 +280,7 @@ int cmd_stream(const StreamArgs& a) {
             (*f)->pre_start = Clock::now();
             const double cpu0 = thread_cpu_ms();
             try {
-                (*f)->tensor = preprocess_image(pipe, (*f)->image);
+                (*f)->tensor = preprocess_image(pipe, (*f)->image, pool.get());
             } catch (const std::exception& e) {
                 fail_run(e.what());
                 break;

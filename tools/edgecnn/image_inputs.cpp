@@ -151,9 +151,9 @@ ImagePipeline make_image_pipeline(const Graph& g, const std::string& model, cons
     return p;
 }
 
-vision::TensorImage preprocess_image(const ImagePipeline& p, const vision::Image& img) {
+vision::TensorImage preprocess_image(const ImagePipeline& p, const vision::Image& img, ThreadPool* pool) {
     try {
-        return vision::to_tensor(img, p.preprocess, p.input_shape);
+        return vision::to_tensor(img, p.preprocess, p.input_shape, pool);
     } catch (const Error& e) {
         throw e.with_prefix(p.model + ": input '" + p.input_name + "': ");
     }

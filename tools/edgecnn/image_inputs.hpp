@@ -42,7 +42,7 @@ struct PreparedImage {
 // Reads --image (or --nv12/--nv21 with --frame-size) and preprocesses it.
 PreparedImage prepare_image(const ImagePipeline& p, const ImageArgs& a);
 // The same for a photo already decoded (stream).
-vision::TensorImage preprocess_image(const ImagePipeline& p, const vision::Image& img);
+vision::TensorImage preprocess_image(const ImagePipeline& p, const vision::Image& img, ThreadPool* pool = nullptr);
 
 // Random inputs for bench/profile with the image input (when --image/--nv12 is given)
 // taken from the photo; `given` holds the --input-shape bindings.
