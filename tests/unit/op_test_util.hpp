@@ -16,11 +16,19 @@ inline Attribute attr_string(std::string v) { Attribute a; a.kind = Attribute::K
 inline Attribute attr_ints(std::vector<int64_t> v) { Attribute a; a.kind = Attribute::Kind::Ints; a.ints = std::move(v); return a; }
 inline Attribute attr_floats(std::vector<float> v) { Attribute a; a.kind = Attribute::Kind::Floats; a.floats = std::move(v); return a; }
 
+// How run_op makes the kernel: as in a compiled plan (fast kernels) with a pool, and
+// where to report the kernel's name.
+struct OpRunContext {
+    ThreadPool* pool = nullptr;
+    bool for_plan = false;
+    std::string* kernel_name = nullptr;
+};
+
 // Builds a node with `inputs.size()` inputs (an empty Tensor marks an omitted input) and
 // `num_outputs` outputs, creates its kernel, infers and runs it; returns the outputs.
 inline std::vector<Tensor> run_op(const std::string& op, const std::vector<Tensor>& inputs,
                                   std::map<std::string, Attribute> attrs = {}, size_t num_outputs = 1,
-                                  int64_t opset = 17) {
+                                  int64_t opset = 17, const OpRunContext& ctx = {}) {
     Node node;
     node.name = "test_" + op;
     node.op_type = op;
@@ -29,7 +37,7 @@ inline std::vector<Tensor> run_op(const std::string& op, const std::vector<Tenso
     for (size_t i = 0; i < num_outputs; ++i) node.outputs.push_back(ValueId(100 + i));
     const OpDef* def = OpRegistry::instance().find(op);
     if (!def) throw Error(ErrorKind::Unsupported, "op " + op + " is not registered");
-    OpAttrs oa(node, opset);
+    OpAttrs oa(node, opset, nullptr, ctx.pool, ctx.for_plan);
     auto kernel = def->factory(oa);
     if (!oa.unread().empty()) throw Error(ErrorKind::Unsupported, "attribute '" + oa.unread()[0] + "' not read");
     std::vector<ValueInfo> in(inputs.size()), out(num_outputs);
@@ -49,6 +57,7 @@ inline std::vector<Tensor> run_op(const std::string& op, const std::vector<Tenso
         out_ptrs[i] = &results[i];
     }
     kernel->run(in_ptrs, out_ptrs);
+    if (ctx.kernel_name) *ctx.kernel_name = kernel->kernel_name();
     return results;
 }
 

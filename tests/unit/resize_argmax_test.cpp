@@ -20,24 +20,15 @@
 #include "base/cpu_features.hpp"
 #include "base/thread_pool.hpp"
 #include "isa_test_util.hpp"
+#include "op_test_util.hpp"
 #include "ops/op.hpp"
 #include "runtime/session.hpp"
 
 namespace edgecnn {
 namespace {
 
-Attribute str(std::string v) {
-    Attribute a;
-    a.kind = Attribute::Kind::String;
-    a.s = std::move(v);
-    return a;
-}
-Attribute integer(int64_t v) {
-    Attribute a;
-    a.kind = Attribute::Kind::Int;
-    a.i = v;
-    return a;
-}
+using test::attr_int;
+using test::attr_string;
 
 // `kind`: 0 random floats, 1 small integers (many ties), 2 random with some NaNs.
 Tensor scores(Shape s, int kind, std::mt19937& rng) {
@@ -55,43 +46,8 @@ Tensor scores(Shape s, int kind, std::mt19937& rng) {
 // One op (Resize-13 inputs X, roi omitted, scales or sizes) run on its own.
 Tensor run_op(const std::string& op, const Tensor& x, const Tensor* scales, const Tensor* sizes,
               std::map<std::string, Attribute> attrs, bool for_plan, ThreadPool* pool, std::string* kernel = nullptr) {
-    Graph g;
-    Node node;
-    node.name = op;
-    node.op_type = op;
-    node.attrs = std::move(attrs);
-    std::vector<const Tensor*> vals{&x, nullptr, scales, sizes};
-    for (size_t i = 0; i < vals.size(); ++i) {
-        if (!vals[i]) {
-            node.inputs.push_back(kNoValue);
-            continue;
-        }
-        Value v;
-        v.name = "in" + std::to_string(i);
-        v.dtype = vals[i]->dtype();
-        if (i > 0) v.constant = std::make_shared<Tensor>(*vals[i]);
-        node.inputs.push_back(g.add_value(v));
-    }
-    Value y;
-    y.name = "y";
-    node.outputs.push_back(g.add_value(y));
-    OpAttrs oa(node, 13, &g, pool, for_plan);
-    auto k = OpRegistry::instance().find(op)->factory(oa);
-    std::vector<ValueInfo> in(vals.size()), out(1);
-    for (size_t i = 0; i < vals.size(); ++i) {
-        if (!vals[i]) {
-            in[i].present = false;
-            continue;
-        }
-        in[i].dtype = vals[i]->dtype();
-        in[i].shape = vals[i]->shape();
-        in[i].data = vals[i];
-    }
-    EXPECT_TRUE(k->infer(in, out));
-    Tensor result(out[0].dtype, out[0].shape);
-    k->run(vals, {&result});
-    if (kernel) *kernel = k->kernel_name();
-    return result;
+    const std::vector<Tensor> in{x, Tensor(), scales ? *scales : Tensor(), sizes ? *sizes : Tensor()};
+    return test::run_op(op, in, std::move(attrs), 1, 13, {pool, for_plan, kernel})[0];
 }
 
 // ArgMax over axis 1 as the ONNX op does it (first index on ties, a NaN never wins).
@@ -119,7 +75,7 @@ void check(const Shape& xs, const Tensor* scales, const Tensor* sizes, const std
            int kind, std::mt19937& rng) {
     const Tensor x = scores(xs, kind, rng);
     auto fused_attrs = attrs;
-    fused_attrs["keepdims"] = integer(xs[0] % 2);  // both output forms
+    fused_attrs["keepdims"] = attr_int(xs[0] % 2);  // both output forms
     const std::string what = shape_str(xs) + " mode " + attrs.at("mode").s + " coord " +
                              attrs.at("coordinate_transformation_mode").s + " data kind " + std::to_string(kind);
     // Outside a plan: the reference resize, then the argmax.
@@ -168,7 +124,7 @@ TEST(ResizeArgMax, FusedMatchesResizeThenArgMaxRandomized) {
                 const Shape xs{1 + iter % 2, classes[iter % 5], 1 + (iter * 7) % 11, 2 + (iter * 5) % 13};
                 if (std::floor(float(xs[2]) * fh) < 1 || std::floor(float(xs[3]) * fw) < 1) continue;
                 const Tensor sc = Tensor::from_vector<float>({1.f, 1.f, fh, fw}, {4});
-                check(xs, &sc, nullptr, {{"mode", str(mode)}, {"coordinate_transformation_mode", str(coord)}}, kind, rng);
+                check(xs, &sc, nullptr, {{"mode", attr_string(mode)}, {"coordinate_transformation_mode", attr_string(coord)}}, kind, rng);
             }
 }
 
@@ -176,9 +132,9 @@ TEST(ResizeArgMax, SegmentationHeadSizes) {
     std::mt19937 rng(29);
     // LR-ASPP / DeepLab: 21 classes, 1/8 resolution to the input size (not a multiple).
     const Tensor sizes = Tensor::from_vector<int64_t>({1, 21, 131, 97}, {4});
-    check({1, 21, 17, 13}, nullptr, &sizes, {{"mode", str("linear")}, {"coordinate_transformation_mode", str("half_pixel")}},
+    check({1, 21, 17, 13}, nullptr, &sizes, {{"mode", attr_string("linear")}, {"coordinate_transformation_mode", attr_string("half_pixel")}},
           0, rng);
-    check({1, 21, 17, 13}, nullptr, &sizes, {{"mode", str("linear")}, {"coordinate_transformation_mode", str("half_pixel")}},
+    check({1, 21, 17, 13}, nullptr, &sizes, {{"mode", attr_string("linear")}, {"coordinate_transformation_mode", attr_string("half_pixel")}},
           1, rng);
 }
 
@@ -208,14 +164,14 @@ std::shared_ptr<Graph> head_graph(int64_t axis, bool extra_reader) {
     rs.op_type = "Resize";
     rs.inputs = {xi, kNoValue, kNoValue, si};
     rs.outputs = {sv};
-    rs.attrs["mode"] = str("linear");
+    rs.attrs["mode"] = attr_string("linear");
     Node am;
     am.name = "argmax";
     am.op_type = "ArgMax";
     am.inputs = {sv};
     am.outputs = {lv};
-    am.attrs["axis"] = integer(axis);
-    am.attrs["keepdims"] = integer(1);
+    am.attrs["axis"] = attr_int(axis);
+    am.attrs["keepdims"] = attr_int(1);
     g->nodes = {rs, am};
     g->outputs = {lv};
     if (extra_reader) g->outputs.push_back(sv);
