@@ -53,20 +53,36 @@ public:
     LinearRowMaker(const Resize2dPlan& p, const resize_detail::RowFns& f, const float* src, float* cache)
         : p_(p), f_(f), src_(src), buf_{cache, cache + p.ow} {}
 
-    void make(int64_t oy, float* d) {
-        const int64_t ow = p_.ow;
+    // Output row oy is a copy of `a` (copy) or vblend(a, b, wa, wb).
+    struct Blend {
+        const float *a, *b;
+        float wa, wb;
+        bool copy;
+    };
+    Blend blend(int64_t oy) {
         const int64_t sa = p_.y0[size_t(oy)], sb = p_.y1[size_t(oy)];
         const float wa = p_.wy0[size_t(oy)], wb = p_.wy1[size_t(oy)];
         if (sa == sb || wb == 0.f) {
             const float w = sa == sb ? wa + wb : wa;
             const float* a = row(sa, -1);
-            if (w == 1.f) std::memcpy(d, a, size_t(ow) * sizeof(float));
-            else f_.vblend(a, a, w, 0.f, d, ow);
-            return;
+            return {a, a, w, 0.f, w == 1.f};
         }
         const float* a = row(sa, -1);
         const float* b = row(sb, sa);
-        f_.vblend(a, b, wa, wb, d, ow);
+        return {a, b, wa, wb, false};
+    }
+
+    void make(int64_t oy, float* d) {
+        const Blend r = blend(oy);
+        if (r.copy) std::memcpy(d, r.a, size_t(p_.ow) * sizeof(float));
+        else f_.vblend(r.a, r.b, r.wa, r.wb, d, p_.ow);
+    }
+
+    // Folds output row oy of class k into the running argmax (best, idx).
+    void fold_argmax(int64_t oy, float k, float* best, float* idx) {
+        const Blend r = blend(oy);
+        if (r.copy) f_.argmax_update(r.a, best, idx, k, p_.ow);
+        else f_.vblend_argmax(r.a, r.b, r.wa, r.wb, best, idx, k, p_.ow);
     }
 
 private:
@@ -164,8 +180,8 @@ void resize2d_argmax_f32(const Resize2dPlan& p, int64_t classes, const float* x,
         const int64_t img = t / blocks, b = t % blocks;
         const int64_t r0 = b * rows, r1 = std::min(p.oh, r0 + rows);
         const float* src = x + img * classes * p.ih * p.iw;
-        // Per class its own two-row cache; then one output row of values, the running
-        // maximum and its class.
+        // Per class its own two-row cache; then one output row of values (nearest), the
+        // running maximum and its class.
         std::vector<float> scratch(size_t((p.linear ? 2 * classes : 0) + 3) * size_t(ow));
         float* value = scratch.data() + (p.linear ? 2 * classes * ow : 0);
         float* best = value + ow;
@@ -175,12 +191,15 @@ void resize2d_argmax_f32(const Resize2dPlan& p, int64_t classes, const float* x,
             for (int64_t k = 0; k < classes; ++k)
                 makers.emplace_back(p, f, src + k * p.ih * p.iw, scratch.data() + 2 * k * ow);
         for (int64_t oy = r0; oy < r1; ++oy) {
+            std::fill(idx, idx + ow, 0.f);
             for (int64_t k = 0; k < classes; ++k) {
-                float* d = k == 0 ? best : value;
-                if (p.linear) makers[size_t(k)].make(oy, d);
-                else f.hnearest(src + (k * p.ih + p.y0[size_t(oy)]) * p.iw, p.x0.data(), d, ow);
-                if (k == 0) std::fill(idx, idx + ow, 0.f);
-                else f.argmax_update(value, best, idx, float(k), ow);
+                if (p.linear) {
+                    if (k == 0) makers[0].make(oy, best);
+                    else makers[size_t(k)].fold_argmax(oy, float(k), best, idx);
+                } else {
+                    f.hnearest(src + (k * p.ih + p.y0[size_t(oy)]) * p.iw, p.x0.data(), k == 0 ? best : value, ow);
+                    if (k > 0) f.argmax_update(value, best, idx, float(k), ow);
+                }
             }
             int64_t* out = labels + (img * p.oh + oy) * ow;
             for (int64_t j = 0; j < ow; ++j) out[j] = int64_t(idx[j]);

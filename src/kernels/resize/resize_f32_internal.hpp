@@ -16,6 +16,9 @@ struct RowFns {
     // best[j] = v[j] and idx[j] = k. Class indices are kept as floats (exact below 2^24) so
     // one compare mask blends both.
     void (*argmax_update)(const float* v, float* best, float* idx, float k, int64_t n);
+    // argmax_update of the values vblend(a, b, wa, wb) makes, without storing them.
+    void (*vblend_argmax)(const float* a, const float* b, float wa, float wb, float* best, float* idx, float k,
+                          int64_t n);
 };
 
 RowFns row_fns_portable();

@@ -63,8 +63,30 @@ void argmax_update_rows(const float* __restrict v, float* __restrict best, float
 }
 
 template <class Vec>
+void vblend_argmax_rows(const float* __restrict a, const float* __restrict b, float wa, float wb, float* __restrict best,
+                        float* __restrict idx, float k, int64_t n) {
+    constexpr int64_t kN = Vec::kN;
+    const auto va = Vec::set1(wa), vb = Vec::set1(wb), vk = Vec::set1(k);
+    int64_t j = 0;
+    for (; j + kN <= n; j += kN) {
+        // The same operations as vblend_rows, so the values compared are the ones it stores.
+        const auto x = Vec::fmadd(Vec::load(b + j), vb, Vec::mul(Vec::load(a + j), va)), m = Vec::load(best + j);
+        Vec::store(idx + j, Vec::select_lt(m, x, vk, Vec::load(idx + j)));
+        Vec::store(best + j, Vec::select_lt(m, x, x, m));
+    }
+    for (; j < n; ++j) {
+        const float x = a[j] * wa + b[j] * wb;
+        if (best[j] < x) {
+            best[j] = x;
+            idx[j] = k;
+        }
+    }
+}
+
+template <class Vec>
 RowFns make_row_fns() {
-    return RowFns{&hlinear_rows<Vec>, &vblend_rows<Vec>, &hnearest_rows<Vec>, &argmax_update_rows<Vec>};
+    return RowFns{&hlinear_rows<Vec>, &vblend_rows<Vec>, &hnearest_rows<Vec>, &argmax_update_rows<Vec>,
+                  &vblend_argmax_rows<Vec>};
 }
 
 }  // namespace
