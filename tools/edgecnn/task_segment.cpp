@@ -2,6 +2,7 @@
 // 1-channel map) painted over the photo.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "base/error.hpp"
 #include "tasks.hpp"
@@ -57,9 +58,14 @@ public:
             if (in_id == kNoValue || g.inputs.size() != 1) return;
             SessionOptions o;
             o.optimization_level = 0;
-            Session probe(std::make_shared<const Graph>(g), o);
-            probe.bind_shapes({input_shape});
-            const auto& rin = probe.value_shapes().at(size_t(rs.inputs[0]));
+            std::optional<Shape> rin;
+            try {
+                Session probe(std::make_shared<const Graph>(g), o);
+                probe.bind_shapes({input_shape});
+                rin = probe.value_shapes().at(size_t(rs.inputs[0]));
+            } catch (const Error&) {
+                return;  // the real session reports what is wrong with the model or the input
+            }
             if (!rin || rin->size() != 4 || (*rin)[1] != k.value) return;
         }
         for (size_t i = 0; i < g.outputs.size(); ++i)
