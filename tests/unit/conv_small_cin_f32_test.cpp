@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
@@ -15,6 +16,7 @@
 #include "base/thread_pool.hpp"
 #include "isa_test_util.hpp"
 #include "kernels/direct/conv_small_cin_f32.hpp"
+#include "kernels/gemm/gemm_f32.hpp"
 #include "kernels/reference/conv_ref.hpp"
 
 namespace edgecnn {
@@ -220,6 +222,79 @@ TEST(ConvSmallCinF32, NetworkStems) {
             if (HasFatalFailure()) return;
         }
     }
+}
+
+// The path it replaces in ConvNhwc: im2col rows ordered (ky, kx, ci), padding as zeros,
+// then the FP32 GEMM with bias, residual and activation in its epilogue. On the vector
+// levels the direct kernel sums the same products in the same order from zero and adds
+// the bias and residual after, so the two agree bit for bit (K <= 512: one GEMM K block),
+// and switching a model's stem to the direct kernel changes no output.
+TEST(ConvSmallCinF32, BitIdenticalToIm2colGemm) {
+    std::mt19937 rng(31);
+    ThreadPool pool2(2);
+    const ActivationParams acts[] = {{Activation::HardSwish, 0.f, 0.f}, {Activation::Clip, 0.f, 6.f},
+                                     {Activation::Relu, 0.f, 0.f}, {Activation::None, 0.f, 0.f}};
+    struct Shape {
+        int64_t h, w, cin, cout, k, s, pad;
+    };
+    const Shape shapes[] = {{37, 41, 3, 16, 3, 2, 1}, {30, 29, 3, 32, 3, 2, 1}, {33, 35, 3, 64, 7, 2, 3},
+                            {19, 23, 1, 24, 5, 1, 2},  {17, 16, 4, 40, 3, 1, 1}, {15, 18, 8, 17, 3, 2, 0}};
+    int checked = 0;
+    for (Isa isa : isas()) {
+        if (isa == Isa::Scalar) continue;  // the portable GEMM and twin use other summation orders
+        IsaGuard guard(isa);
+        for (const Shape& sh : shapes) {
+            for (const ActivationParams& act : acts) {
+                ConvSmallCinParams p;
+                p.h = sh.h, p.w = sh.w, p.c_in = sh.cin, p.c_out = sh.cout, p.kh = p.kw = sh.k;
+                p.stride_h = p.stride_w = sh.s;
+                p.pad_t = p.pad_l = p.pad_b = p.pad_r = sh.pad;
+                p.out_h = out_size(sh.h, sh.k, sh.s, 1, sh.pad, sh.pad);
+                p.out_w = out_size(sh.w, sh.k, sh.s, 1, sh.pad, sh.pad);
+                const int64_t K = sh.k * sh.k * sh.cin, M = p.out_h * p.out_w, N = sh.cout;
+                const auto x = random_vec(static_cast<size_t>(sh.h * sh.w * sh.cin), rng);
+                const auto w = random_vec(static_cast<size_t>(N * K), rng);  // [cout][cin][k][k]
+                const auto b = random_vec(static_cast<size_t>(N), rng);
+                const auto r = random_vec(static_cast<size_t>(M * N), rng);
+                const bool with_residual = rng() % 2 == 0;
+                std::vector<float> a(static_cast<size_t>(M * K), 0.f), wk(static_cast<size_t>(N * K));
+                for (int64_t oy = 0; oy < p.out_h; ++oy)
+                    for (int64_t ox = 0; ox < p.out_w; ++ox)
+                        for (int64_t ky = 0; ky < sh.k; ++ky)
+                            for (int64_t kx = 0; kx < sh.k; ++kx)
+                                for (int64_t c = 0; c < sh.cin; ++c) {
+                                    const int64_t iy = oy * sh.s - sh.pad + ky, ix = ox * sh.s - sh.pad + kx;
+                                    if (iy < 0 || iy >= sh.h || ix < 0 || ix >= sh.w) continue;
+                                    a[static_cast<size_t>((oy * p.out_w + ox) * K + (ky * sh.k + kx) * sh.cin + c)] =
+                                        x[static_cast<size_t>((iy * sh.w + ix) * sh.cin + c)];
+                                }
+                for (int64_t o = 0; o < N; ++o)
+                    for (int64_t t = 0; t < sh.k * sh.k; ++t)
+                        for (int64_t c = 0; c < sh.cin; ++c)
+                            wk[static_cast<size_t>(o * K + t * sh.cin + c)] = w[static_cast<size_t>((o * sh.cin + c) * sh.k * sh.k + t)];
+                const PackedGemmB packed_b = pack_gemm_b_f32(wk.data(), K, N, K, true);
+                GemmEpilogue ep;
+                ep.bias = b.data();
+                ep.residual = with_residual ? r.data() : nullptr;
+                ep.ld_residual = N;
+                ep.act = act;
+                std::vector<float> want(static_cast<size_t>(M * N)), got(want.size());
+                gemm_f32(M, a.data(), K, packed_b, want.data(), N, ep, &pool2);
+                const ConvSmallCinPacked packed = pack_conv_small_cin_f32(w.data(), b.data(), N, sh.cin, sh.k, sh.k);
+                conv_small_cin_f32(p, x.data(), packed, got.data(), with_residual ? r.data() : nullptr, act, &pool2);
+                for (size_t i = 0; i < want.size(); ++i) {
+                    uint32_t wb, gb;
+                    std::memcpy(&wb, &want[i], 4);
+                    std::memcpy(&gb, &got[i], 4);
+                    ASSERT_EQ(gb, wb) << "isa " << isa_name(isa) << " " << sh.cin << "->" << sh.cout << " k" << sh.k
+                                      << " s" << sh.s << " act " << activation_name(act.kind) << " at " << i << ": "
+                                      << got[i] << " vs GEMM " << want[i];
+                }
+                ++checked;
+            }
+        }
+    }
+    if (checked == 0) GTEST_SKIP() << "no vector ISA level on this machine";
 }
 
 TEST(ConvSmallCinF32, KernelLargerThanImageAndBadArguments) {

@@ -27,7 +27,7 @@ void rows_scalar(const Job& j, int64_t n, int64_t oh0, int64_t oh1) {
             const int64_t o = ((n * p.out_h + oh) * p.out_w + ow) * p.c_out;
             float* out = j.y + o;
             for (int64_t co = 0; co < p.c_out; ++co) {
-                float acc = j.bias[co];
+                float acc = 0.f;
                 for (int64_t ky = 0; ky < p.kh; ++ky) {
                     const int64_t ih = ih0 + ky * p.dil_h;
                     if (ih < 0 || ih >= p.h) continue;
@@ -39,6 +39,7 @@ void rows_scalar(const Job& j, int64_t n, int64_t oh0, int64_t oh1) {
                         for (int64_t ci = 0; ci < p.c_in; ++ci) acc += in[ci * j.sc] * wt[ci * j.c_pad];
                     }
                 }
+                acc += j.bias[co];
                 if (j.r) acc += j.r[o + co];
                 out[co] = apply_activation(acc, j.act);
             }
