@@ -110,7 +110,10 @@ Job make_job(const ConvSmallCinParams& p, const float* x, const ConvSmallCinPack
 
 void run(const ConvSmallCinParams& p, const float* x, const ConvSmallCinPacked& packed, float* y,
          const float* residual, const ActivationParams& act, ThreadPool* pool, RowsFn rows) {
-    std::vector<int64_t> tap_off(static_cast<size_t>(p.kw * p.c_in));
+    // Grows once per thread (plans allocate nothing per run); the caller's thread owns it
+    // and workers only read it while the caller waits in parallel_for.
+    thread_local std::vector<int64_t> tap_off;
+    if (tap_off.size() < static_cast<size_t>(p.kw * p.c_in)) tap_off.resize(static_cast<size_t>(p.kw * p.c_in));
     const Job j = make_job(p, x, packed, y, residual, act, tap_off.data());
     run_tasks(j, rows, pool);
 }
