@@ -3,9 +3,13 @@
 //
 //   ConvNhwc       X[N,H,W,Cin], W[Cout,Cin/g,kh,kw] (constant), B[Cout]?, R[N,OH,OW,Cout]?
 //                  → act(conv(X,W) + B + R), attributes: strides, pads (4, explicit),
-//                  dilations, group, activation, activation_alpha, activation_beta.
-//                  Depthwise → dwconv_f32_nhwc; 1x1 stride 1 → one GEMM on X in place;
-//                  otherwise im2col (taps that only ever read padding dropped) + GEMM.
+//                  dilations, group, activation, activation_alpha, activation_beta,
+//                  input_nchw (X is [N,Cin,H,W]: only for the direct small-Cin kernel,
+//                  set by the layout pass on a network's stem).
+//                  Depthwise → dwconv_f32_nhwc; few input channels (a network's RGB
+//                  stem) → the direct conv_small_cin_f32; 1x1 stride 1 → one GEMM on X
+//                  in place; otherwise im2col (taps that only ever read padding dropped)
+//                  + GEMM.
 //   MaxPoolNhwc / AveragePoolNhwc   kernel_shape, strides, pads (4), dilations, out_h/out_w
 //                  (resolved ceil_mode), count_include_pad.
 //   GlobalAveragePoolNhwc / GlobalMaxPoolNhwc   [N,H,W,C] → [N,1,1,C].
@@ -18,6 +22,7 @@
 #include "base/thread_pool.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/depthwise/dwconv_f32.hpp"
+#include "kernels/direct/conv_small_cin_f32.hpp"
 #include "kernels/eltwise/eltwise_f32.hpp"
 #include "kernels/gemm/gemm_f32.hpp"
 #include "kernels/pool/pool_nhwc_f32.hpp"
@@ -68,12 +73,14 @@ public:
         if (!w_ || w_->dtype() != DType::F32 || w_->rank() != 4) fail("ConvNhwc needs constant 4-D float weights");
         if (a.has_input(2) && !b_) fail("ConvNhwc needs a constant bias");
         has_residual_ = a.has_input(3);
+        nchw_input_ = a.get_int("input_nchw", 0) != 0;
     }
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
         const Shape& x = in[0].shape;
         if (x.size() != 4 || in[0].dtype != DType::F32) fail("ConvNhwc input must be 4-D float32");
-        n_ = x[0], h_ = x[1], w_in_ = x[2], cin_ = x[3];
+        if (nchw_input_) n_ = x[0], cin_ = x[1], h_ = x[2], w_in_ = x[3];
+        else n_ = x[0], h_ = x[1], w_in_ = x[2], cin_ = x[3];
         cout_ = w_->dim(0);
         kh_ = w_->dim(2), kw_ = w_->dim(3);
         if (group_ <= 0 || cin_ % group_ || cout_ % group_ || w_->dim(1) != cin_ / group_)
@@ -82,6 +89,9 @@ public:
         oh_ = (h_ + pads_[0] + pads_[2] - dilations_[0] * (kh_ - 1) - 1) / strides_[0] + 1;
         ow_ = (w_in_ + pads_[1] + pads_[3] - dilations_[1] * (kw_ - 1) - 1) / strides_[1] + 1;
         if (oh_ <= 0 || ow_ <= 0) fail("output would be empty");
+        if (nchw_input_ && (group_ != 1 || cin_ > kConvSmallCinMax))
+            fail("input_nchw needs a group-1 convolution with at most " + std::to_string(kConvSmallCinMax) +
+                 " input channels, got " + std::to_string(cin_) + " in " + std::to_string(group_) + " groups");
         out[0].dtype = DType::F32;
         out[0].shape = {n_, oh_, ow_, cout_};
         if (has_residual_ && in[3].shape != out[0].shape)
@@ -92,6 +102,7 @@ public:
 
     int64_t packed_bytes() const override {
         int64_t bytes = int64_t(dw_.weights.size() + dw_.bias.size() + bias_.size()) * 4 + int64_t(packed_.bytes());
+        bytes += int64_t(direct_.weights.size() + direct_.bias.size()) * 4;
         for (const auto& p : group_packed_) bytes += int64_t(p.bytes());
         bytes += wino_.bytes();
         for (const auto& p : tap_packed_) bytes += int64_t(p.bytes());
@@ -99,7 +110,7 @@ public:
     }
     int64_t workspace_bytes() const override { return workspace_floats_ * 4; }
     void set_workspace(void* w) override { workspace_ = static_cast<float*>(w); }
-    // GEMM packings (depthwise weights are cheap to repack and stay out).
+    // GEMM packings (depthwise and direct weights are cheap to repack and stay out).
     std::vector<PackedWeights> packed_weights() const override {
         std::vector<PackedWeights> out;
         if (path_ == Path::Pointwise) out.push_back(export_gemm_packing("b", packed_));
@@ -117,6 +128,7 @@ public:
         std::string isa = isa_name(is_neon(level) ? Isa::Neon : level);
         switch (path_) {
             case Path::Depthwise: return "dwconv_f32_nhwc_" + isa;
+            case Path::Direct: return "direct_small_cin_f32_" + isa;
             case Path::Pointwise: return "gemm_f32_" + isa + " (1x1)";
             case Path::Im2col: return "im2col+gemm_f32_" + isa;
             case Path::Winograd: return "winograd_f43_" + isa;
@@ -137,6 +149,10 @@ public:
             } else {
                 dwconv_f32_nhwc(dw_params_, x, dw_, y, act_, pool_);
             }
+            return;
+        }
+        if (path_ == Path::Direct) {
+            conv_small_cin_f32(direct_params_, x, direct_, y, r, act_, pool_);
             return;
         }
         if (path_ == Path::Zoned) {
@@ -176,7 +192,7 @@ public:
     }
 
 private:
-    enum class Path { Depthwise, Pointwise, Im2col, Winograd, Zoned };
+    enum class Path { Depthwise, Direct, Pointwise, Im2col, Winograd, Zoned };
 
     void prepare() {
         if (prepared_) return;
@@ -192,6 +208,17 @@ private:
             dw_params_.dil_h = dilations_[0], dw_params_.dil_w = dilations_[1];
             dw_params_.pad_t = pads_[0], dw_params_.pad_l = pads_[1], dw_params_.pad_b = pads_[2], dw_params_.pad_r = pads_[3];
             dw_params_.out_h = oh_, dw_params_.out_w = ow_;
+            return;
+        }
+        if (nchw_input_ || use_direct()) {
+            path_ = Path::Direct;
+            direct_ = pack_conv_small_cin_f32(w, b, cout_, cin_, kh_, kw_);
+            ConvSmallCinParams& d = direct_params_;
+            d.n = n_, d.h = h_, d.w = w_in_, d.c_in = cin_, d.c_out = cout_, d.kh = kh_, d.kw = kw_;
+            d.stride_h = strides_[0], d.stride_w = strides_[1], d.dil_h = dilations_[0], d.dil_w = dilations_[1];
+            d.pad_t = pads_[0], d.pad_l = pads_[1], d.pad_b = pads_[2], d.pad_r = pads_[3];
+            d.out_h = oh_, d.out_w = ow_;
+            d.nchw_input = nchw_input_;
             return;
         }
         if (b) bias_.assign(b, b + cout_);
@@ -268,6 +295,14 @@ private:
         chunk_rows_ = std::max<int64_t>(64, (int64_t(4) << 20) / std::max<int64_t>(1, k * 4));
         chunk_rows_ = std::min(chunk_rows_, m);
         workspace_floats_ = chunk_rows_ * k;
+    }
+
+    // The direct kernel for few input channels: K = kh*kw*cin is too short for im2col +
+    // GEMM to pay off (the copy costs as much as the multiply). EDGECNN_NO_DIRECT_CONV=1
+    // turns it off (to compare against the GEMM paths; the layout pass then leaves the
+    // stem's input Transpose in place: input_nchw forces this path).
+    bool use_direct() const {
+        return group_ == 1 && cin_ <= kConvSmallCinMax && !std::getenv("EDGECNN_NO_DIRECT_CONV");
     }
 
     // Dilated convolutions on maps not much larger than their reach (DeepLab's ASPP:
@@ -433,11 +468,14 @@ private:
     const Tensor* w_ = nullptr;
     const Tensor* b_ = nullptr;
     bool has_residual_ = false;
+    bool nchw_input_ = false;
     bool prepared_ = false;
     int64_t n_ = 0, h_ = 0, w_in_ = 0, cin_ = 0, cout_ = 0, kh_ = 0, kw_ = 0, oh_ = 0, ow_ = 0;
     Path path_ = Path::Im2col;
     DwConvPacked dw_;
     DwConvParams dw_params_;
+    ConvSmallCinPacked direct_;
+    ConvSmallCinParams direct_params_;
     PackedGemmB packed_;
     std::vector<PackedGemmB> group_packed_;
     WinogradF43Weights wino_;

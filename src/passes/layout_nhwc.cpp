@@ -1,10 +1,12 @@
 #include "passes/layout_nhwc.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
 #include "base/error.hpp"
+#include "kernels/direct/conv_small_cin_f32.hpp"
 #include "passes/graph_util.hpp"
 #include "passes/passes.hpp"
 
@@ -379,6 +381,29 @@ int sink_transposes(Graph& g) {
     remove_dead_code(g);
     verify_and_sort(g);
     return rewrites;
+}
+
+int read_small_conv_inputs_nchw(Graph& g) {
+    // EDGECNN_NO_DIRECT_CONV sends these convs to im2col + GEMM (ops/nhwc.cpp), which needs NHWC.
+    if (std::getenv("EDGECNN_NO_DIRECT_CONV")) return 0;
+    int changed = 0;
+    for (Node& n : g.nodes) {
+        if (n.domain != "edgecnn" || n.op_type != "ConvNhwc" || n.inputs.empty() || n.inputs[0] == kNoValue) continue;
+        if (node_int_attr(n, "group", 1) != 1 || node_int_attr(n, "input_nchw", 0) != 0) continue;
+        const int32_t p = g.value(n.inputs[0]).producer;
+        if (p < 0 || !is_op(g.nodes[size_t(p)], "Transpose")) continue;
+        const Node& t = g.nodes[size_t(p)];
+        if (t.inputs.empty() || transpose_perm(g, t) != kToNhwc || !is_f32_4d(g, t.inputs[0])) continue;
+        if ((*static_shape(g, t.inputs[0]))[1] > kConvSmallCinMax) continue;
+        n.inputs[0] = t.inputs[0];
+        n.attrs["input_nchw"] = make_attr_int(1);
+        ++changed;
+    }
+    if (changed) {
+        remove_dead_code(g);
+        verify_and_sort(g);
+    }
+    return changed;
 }
 
 }  // namespace edgecnn

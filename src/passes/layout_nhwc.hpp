@@ -14,5 +14,10 @@ namespace edgecnn {
 int convert_to_nhwc(Graph& g);
 // Returns the number of rewrites (transposes pushed, cancelled or turned into reshapes).
 int sink_transposes(Graph& g);
+// A ConvNhwc with few input channels (group 1, at most kConvSmallCinMax: a network's RGB
+// stem) whose input comes through an NCHW→NHWC Transpose reads the NCHW tensor itself
+// (attribute input_nchw = 1; its direct kernel takes channel planes), so the Transpose
+// goes unless something else reads it. Run after sink_transposes. Returns the convs changed.
+int read_small_conv_inputs_nchw(Graph& g);
 
 }  // namespace edgecnn

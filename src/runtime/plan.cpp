@@ -205,6 +205,7 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
         optimize_graph(*sg, opt);
         convert_to_nhwc(*sg);
         sink_transposes(*sg);
+        read_small_conv_inputs_nchw(*sg);  // the RGB stem reads the model's NCHW input as is
         fuse_qconv_residual(*sg);  // int8: needs the NHWC layout the passes above settle
     }
     std::unique_ptr<Plan> plan(new Plan());

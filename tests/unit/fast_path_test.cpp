@@ -216,8 +216,10 @@ TEST(FastPath, LargeChannelConcatMatchesReferenceOnEveryThreadCount) {
 TEST(FastPath, LayoutConversionOnlyAtTheEdges) {
     std::mt19937 rng(3);
     Builder b;
-    ValueId x = b.input("x", {1, 8, 12, 12});
-    ValueId w1 = b.constant("w1", random_tensor({16, 8, 3, 3}, rng, 0.3f));
+    // 12 input channels: with at most 8 the first conv would read NCHW and the input
+    // conversion would go too (StemReadsNchwInputWithoutTranspose).
+    ValueId x = b.input("x", {1, 12, 12, 12});
+    ValueId w1 = b.constant("w1", random_tensor({16, 12, 3, 3}, rng, 0.3f));
     ValueId w2 = b.constant("w2", random_tensor({16, 1, 3, 3}, rng, 0.3f));
     ValueId w3 = b.constant("w3", random_tensor({16, 16, 1, 1}, rng, 0.3f));
     ValueId y1 = b.node("Relu", {b.node("Conv", {x, w1}, {{"pads", ints({1, 1, 1, 1})}})});
@@ -227,7 +229,7 @@ TEST(FastPath, LayoutConversionOnlyAtTheEdges) {
     ValueId scaled = b.node("Mul", {sum, b.constant("s", random_tensor({16, 1, 1}, rng))});
     ValueId pooled = b.node("MaxPool", {scaled}, {{"kernel_shape", ints({2, 2})}, {"strides", ints({2, 2})}});
     auto g = b.finish({pooled});
-    NamedTensors in = {{"x", random_tensor({1, 8, 12, 12}, rng)}};
+    NamedTensors in = {{"x", random_tensor({1, 12, 12, 12}, rng)}};
     const Plan* plan = nullptr;
     std::shared_ptr<Session> keep;
     EXPECT_LT(compare_fast_to_reference(g, in, 1, &plan, &keep), 1e-5);
@@ -239,6 +241,59 @@ TEST(FastPath, LayoutConversionOnlyAtTheEdges) {
     }
     EXPECT_EQ(transposes, 2) << "only the input and output conversions should remain";
     EXPECT_GE(nhwc, 4);
+}
+
+// A network's stem (few input channels, group 1) reads the model's NCHW input itself: the
+// layout pass drops the NCHW→NHWC Transpose in front of it, unless another node still
+// reads the transposed tensor (then the Transpose stays for that one). Batch 2, odd
+// sizes, a fused activation and a fused residual; every ISA level, 1 and 2 threads.
+TEST(FastPath, StemReadsNchwInputWithoutTranspose) {
+    std::mt19937 rng(11);
+    for (int64_t cin : {1, 3, 8, 9}) {
+        for (bool shared : {false, true}) {
+            Builder b;
+            ValueId x = b.input("x", {2, cin, 23, 19});
+            ValueId w = b.constant("w", random_tensor({16, cin, 3, 3}, rng, 0.5f));
+            ValueId bias = b.constant("b", random_tensor({16}, rng));
+            ValueId y = b.node("Conv", {x, w, bias}, {{"strides", ints({2, 2})}, {"pads", ints({1, 1, 1, 1})}});
+            y = b.node("HardSwish", {y});
+            ValueId w2 = b.constant("w2", random_tensor({16, cin, 3, 3}, rng, 0.5f));
+            ValueId r = b.node("Conv", {x, w2}, {{"strides", ints({2, 2})}, {"pads", ints({1, 1, 1, 1})}});
+            y = b.node("Relu", {b.node("Add", {y, r})});  // the second stem conv fuses in as the residual
+            std::vector<ValueId> outs = {y};
+            if (shared) {
+                // A pooling of the input also wants it NHWC: its transpose stays.
+                outs.push_back(b.node("MaxPool", {x}, {{"kernel_shape", ints({2, 2})}, {"strides", ints({2, 2})}}));
+            }
+            auto g = b.finish(outs);
+            NamedTensors in = {{"x", random_tensor({2, cin, 23, 19}, rng)}};
+            for (int threads : {1, 2}) {
+                const Plan* plan = nullptr;
+                std::shared_ptr<Session> keep;
+                EXPECT_LT(compare_fast_to_reference(g, in, threads, &plan, &keep), 1e-5)
+                    << "cin " << cin << (shared ? " shared input" : "") << " threads " << threads;
+                ASSERT_NE(plan, nullptr);
+                int input_transposes = 0, nchw_convs = 0, convs = 0;
+                for (const Node& n : plan->graph().nodes) {
+                    if (n.op_type == "Transpose" && n.inputs[0] == plan->graph().inputs[0]) ++input_transposes;
+                    if (n.op_type == "ConvNhwc") {
+                        ++convs;
+                        const Attribute* a = n.attr("input_nchw");
+                        nchw_convs += a && a->i == 1;
+                    }
+                }
+                EXPECT_GE(convs, 1);
+                if (cin == 1) {  // both layouts are the same bytes: the transposes became reshapes
+                    EXPECT_EQ(input_transposes, 0);
+                    continue;
+                }
+                const bool small = cin <= 8;
+                EXPECT_EQ(nchw_convs, small ? convs : 0) << "cin " << cin;
+                if (small) EXPECT_EQ(input_transposes, shared ? 1 : 0) << "cin " << cin << (shared ? " shared input" : "");
+                else EXPECT_GE(input_transposes, 1) << "cin " << cin;
+            }
+        }
+    }
 }
 
 // Shapes change between runs: the plan is recompiled for each binding and stays correct.
@@ -349,8 +404,8 @@ TEST(FastPath, WinogradMatchesReference) {
 TEST(FastPath, TransposesSinkThroughPadAndConstantConcat) {
     std::mt19937 rng(17);
     Builder b;
-    ValueId x = b.input("x", {1, 8, 6, 6});
-    ValueId w1 = b.constant("w1", random_tensor({8, 8, 1, 1}, rng, 0.3f));
+    ValueId x = b.input("x", {1, 12, 6, 6});  // > 8 channels: the input keeps its transpose
+    ValueId w1 = b.constant("w1", random_tensor({8, 12, 1, 1}, rng, 0.3f));
     ValueId y = b.node("Conv", {x, w1});
     ValueId padded = b.node("Pad", {y, b.constant("pads", Tensor::from_vector<int64_t>({0, 0, 0, 0, 0, 4, 0, 0}, {8}))});
     ValueId zeros = b.constant("zeros", Tensor(DType::F32, {1, 4, 6, 6}));
@@ -358,7 +413,7 @@ TEST(FastPath, TransposesSinkThroughPadAndConstantConcat) {
     ValueId w2 = b.constant("w2", random_tensor({6, 16, 3, 3}, rng, 0.3f));
     ValueId out = b.node("Conv", {cat, w2}, {{"pads", ints({1, 1, 1, 1})}});
     auto g = b.finish({out});
-    NamedTensors in = {{"x", random_tensor({1, 8, 6, 6}, rng)}};
+    NamedTensors in = {{"x", random_tensor({1, 12, 6, 6}, rng)}};
     const Plan* plan = nullptr;
     std::shared_ptr<Session> keep;
     EXPECT_LT(compare_fast_to_reference(g, in, 1, &plan, &keep), 1e-5);
