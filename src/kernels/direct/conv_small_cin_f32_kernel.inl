@@ -3,7 +3,7 @@
 //
 // Register tile: P output pixels x NV vectors of output channels. Per tap (ky, kx, ci) the
 // tile loads NV weight vectors and broadcasts one input value per pixel, then does P*NV
-// FMAs; with P = 6..8 that is about one load per FMA, which the load ports sustain. Output
+// FMAs; with P = 6..16 that is about one load per FMA, which the load ports sustain. Output
 // channels beyond NV vectors are done in further passes over the row (the input row stays
 // in L1). Kernel rows outside the image are skipped by a per-row tap range; interior
 // columns run the P-pixel tile with every tap, and the few border columns run one pixel
