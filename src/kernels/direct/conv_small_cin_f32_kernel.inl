@@ -3,7 +3,7 @@
 //
 // Register tile: P output pixels x NV vectors of output channels. Per tap (ky, kx, ci) the
 // tile loads NV weight vectors and broadcasts one input value per pixel, then does P*NV
-// FMAs; with P = 6..8 that is about one load per FMA, which the load ports sustain. Output
+// FMAs; with P = 6..16 that is about one load per FMA, which the load ports sustain. Output
 // channels beyond NV vectors are done in further passes over the row (the input row stays
 // in L1). Kernel rows outside the image are skipped by a per-row tap range; interior
 // columns run the P-pixel tile with every tap, and the few border columns run one pixel
@@ -33,8 +33,9 @@ constexpr int small_cin_pixels() {
 template <class T>
 struct ScEpilogue {
     VAct<T> act;
-    bool clamp, hswish;  // activation is a min/max clamp / HardSwish (both inlined)
-    bool tail;           // the pass's last vector ends inside it: masked with m
+    bool post;    // a residual or an activation other than None/Relu/Clip/HardSwish: sc_post
+    bool hswish;  // the activation is HardSwish (MobileNetV3's stem: inlined in the tile)
+    bool tail;    // the pass's last vector ends inside it: masked with m
     typename T::M m;
 };
 
@@ -75,30 +76,60 @@ inline void sc_accumulate(const small_cin_detail::Job& j, const float* q, int64_
     }
 }
 
+// Residual and activation for a tile: its np x nv sums (bias included) parked in `sums`,
+// written to y. A rolled loop, one per ISA: unrolled into every tile shape it made the
+// kernel 3x larger. y may be r itself: each element is read before it is written.
+template <class T>
+[[gnu::noinline]] void sc_post(const float* sums, float* y, const float* r, int np, int nv, int64_t ys,
+                               const ScEpilogue<T>& e) {
+    using V = typename T::V;
+    for (int p = 0; p < np; ++p)
+        for (int v = 0; v < nv; ++v) {
+            const bool masked = e.tail && v == nv - 1;
+            const int64_t o = p * ys + v * T::kN;
+            V a = T::load(sums + (p * nv + v) * T::kN);
+            if (r) a = T::add(a, masked ? T::load(r + o, e.m) : T::load(r + o));
+            if (e.hswish) a = vactivate_fixed<T, Activation::HardSwish>(a, e.act);
+            else a = vactivate<T>(a, e.act);
+            if (masked) T::store(y + o, a, e.m);
+            else T::store(y + o, a);
+        }
+}
+
 // Bias (+ residual) + activation, then the store; the pass's last vector is masked when
-// the channel count ends inside it. The sums start from zero and take the bias last, in
-// the im2col + GEMM path's order (taps in the same order too): on x86 both paths give
+// the channel count ends inside it. Without a residual, None/Relu/Clip (a clamp, ±inf
+// bounds for None) and HardSwish are applied here; otherwise the sums go through sc_post.
+// The sums start from zero and take the bias, then the residual, last, in the im2col +
+// GEMM path's order (taps in the same order too): on x86 and NEON both paths give
 // bit-identical outputs, so choosing this path changes no result.
 template <class T, int NV, int P>
 inline void sc_store(const small_cin_detail::Job& j, typename T::V (&acc)[P][NV], const typename T::V (&bias)[NV],
                      float* y, const float* r, const ScEpilogue<T>& e) {
     using V = typename T::V;
     const int64_t ys = j.p.c_out;
+    if (e.post) {
+        alignas(64) float sums[P * NV * T::kN];
 #pragma GCC unroll 16
-    for (int p = 0; p < P; ++p) {
+        for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) {
-            const bool masked = e.tail && v == NV - 1;
-            const int64_t o = p * ys + v * T::kN;
-            V a = T::add(acc[p][v], bias[v]);
-            if (r) a = T::add(a, masked ? T::load(r + o, e.m) : T::load(r + o));
-            if (e.clamp) a = T::min(T::max(a, e.act.lo), e.act.hi);
-            else if (e.hswish) a = vactivate_fixed<T, Activation::HardSwish>(a, e.act);
-            else a = vactivate<T>(a, e.act);
-            if (masked) T::store(y + o, a, e.m);
-            else T::store(y + o, a);
-        }
+            for (int v = 0; v < NV; ++v) T::store(sums + (p * NV + v) * T::kN, T::add(acc[p][v], bias[v]));
+        sc_post<T>(sums, y, r, P, NV, ys, e);
+        return;
     }
+    auto store = [&](auto activate) {
+#pragma GCC unroll 16
+        for (int p = 0; p < P; ++p) {
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) {
+                const int64_t o = p * ys + v * T::kN;
+                const V a = activate(T::add(acc[p][v], bias[v]));
+                if (e.tail && v == NV - 1) T::store(y + o, a, e.m);
+                else T::store(y + o, a);
+            }
+        }
+    };
+    if (e.hswish) store([&](V a) { return vactivate_fixed<T, Activation::HardSwish>(a, e.act); });
+    else store([&](V a) { return T::min(T::max(a, e.act.lo), e.act.hi); });
 }
 
 // Input rows that output row oh + kPrefetchRows reads and the row before it does not
@@ -202,14 +233,13 @@ void sc_row_pass(const small_cin_detail::Job& j, int64_t n, int64_t oh, int64_t 
     for (ow = j.ow_hi > j.ow_lo ? j.ow_hi : j.ow_lo; ow < p.out_w; ++ow) edge_pixel(ow);
 }
 
-// The pixel step variants: RGB NHWC at stride 1 / 2 (3 / 6 floats) and channel planes at
-// stride 2 get compile-time steps; anything else runs with the step in a register.
+// The pixel step variants: RGB NHWC and RGB planes at stride 2 (6 / 2 floats: nearly every
+// stem) get compile-time steps; anything else runs with the step in registers.
 template <class T, int NV>
 inline void sc_row_pass_nv(const small_cin_detail::Job& j, int64_t n, int64_t oh, int64_t cb, int64_t xs,
                            const ScEpilogue<T>& e) {
     if (j.contiguous) {
         if (xs == 6) sc_row_pass<T, NV, true, 6>(j, n, oh, cb, e);
-        else if (xs == 3) sc_row_pass<T, NV, true, 3>(j, n, oh, cb, e);
         else sc_row_pass<T, NV, true, 0>(j, n, oh, cb, e);
     } else {
         if (xs == 2) sc_row_pass<T, NV, false, 2>(j, n, oh, cb, e);
@@ -221,7 +251,7 @@ template <class T>
 void sc_rows(const small_cin_detail::Job& j, int64_t n, int64_t oh0, int64_t oh1) {
     constexpr int kMaxNv = small_cin_max_nv<T>();
     ScEpilogue<T> e{VAct<T>(j.act), false, j.act.kind == Activation::HardSwish, false, T::mask(T::kN)};
-    e.clamp = e.act.is_clamp();
+    e.post = j.r != nullptr || !(e.act.is_clamp() || e.hswish);
     const int64_t cout = j.p.c_out;
     const int64_t xs = j.p.stride_w * j.sx;
     for (int64_t oh = oh0; oh < oh1; ++oh) {
