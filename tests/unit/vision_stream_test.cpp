@@ -82,7 +82,7 @@ TEST(VisionStream, ClassifiesAFrameFolderAndAccountsForEveryFrame) {
             ++miss_rows;
             continue;
         }
-        ASSERT_EQ(f.size(), 17u) << line;
+        ASSERT_EQ(f.size(), 18u) << line;
         ++done_rows;
         for (size_t k = 3; k <= 10; ++k) EXPECT_LE(std::stod(f[k - 1]), std::stod(f[k]) + 1e-3) << "column " << k << ": " << line;
         EXPECT_NEAR(std::stod(f[11]), std::stod(f[10]) - std::stod(f[3]), 2e-3) << line;

@@ -23,8 +23,10 @@
 //  - writing annotated frames (--out) happens after the timed run, off the clock.
 //  - --trace FILE: one CSV row per frame with its timeline (ms from the first release):
 //    when it was released and each stage started and ended, so the queue waits between
-//    stages show, plus each stage's CPU time; a frame that missed is easy to explain (a
-//    stage that ran long on the CPU, or one that waited for the CPU).
+//    stages show, plus each stage's CPU time and how many times the inference pool had
+//    fallen back to running on the caller alone (base/thread_pool.hpp: workers that did
+//    not pay off under contention); a frame that missed is easy to explain (a stage that
+//    ran long on the CPU, one that waited for the CPU, or inference on one thread).
 // --threads counts the inference threads (the session's pool, caller included); the three
 // other stages have one thread each.
 #include <algorithm>
@@ -126,12 +128,14 @@ struct Frame {
     TaskResult result;
     Clock::time_point release, decode_start, decode_end, pre_start, pre_end, infer_start, infer_end, post_start, post_end;
     double decode_cpu = 0, pre_cpu = 0, infer_cpu = 0, post_cpu = 0;
+    int64_t pool_fallbacks = 0;  // the pool's contention fallbacks so far, after this inference
 };
 
 struct Record {
     bool dropped = false, done = false;
     double decode = 0, preprocess = 0, infer = 0, post = 0, e2e = 0;
     double decode_cpu = 0, pre_cpu = 0, infer_cpu = 0, post_cpu = 0;
+    int64_t pool_fallbacks = 0;
     Clock::time_point finish;
     // The frame's timeline (for --trace): release, then start and end of every stage.
     std::array<Clock::time_point, 9> at{};
@@ -305,6 +309,7 @@ int cmd_stream(const StreamArgs& a) {
             }
             (*f)->infer_end = Clock::now();
             (*f)->infer_cpu = thread_cpu_ms() - cpu0;
+            (*f)->pool_fallbacks = pool->fallback_count();
             q_post.push(std::move(*f));
         }
         q_post.close();
@@ -332,6 +337,7 @@ int cmd_stream(const StreamArgs& a) {
             r.pre_cpu = f.pre_cpu;
             r.infer_cpu = f.infer_cpu;
             r.post_cpu = f.post_cpu;
+            r.pool_fallbacks = f.pool_fallbacks;
             r.done = true;
             r.decode = ms_between(f.decode_start, f.decode_end);
             r.preprocess = ms_between(f.pre_start, f.pre_end);
@@ -391,6 +397,9 @@ int cmd_stream(const StreamArgs& a) {
     std::printf("frames: %zu  completed: %zu  dropped: %zu  deadline misses: %zu (deadline %.2f ms)\n", n, done,
                 size_t(dropped), size_t(misses), period_ms);
     std::printf("sustained: %.2f fps (completed frames / time from the first release to the last result)\n", fps);
+    if (pool->fallback_count() > 0)
+        std::printf("inference pool: %lld fallbacks to the calling thread alone (its workers did not pay off: contention)\n",
+                    static_cast<long long>(pool->fallback_count()));
     std::printf("%-22s %9s %9s %9s %9s\n", "latency ms", "p50", "p90", "p99", "max");
     auto row = [](const char* name, const std::vector<double>& v) {
         Pct p = percentiles(v);
@@ -414,19 +423,20 @@ int cmd_stream(const StreamArgs& a) {
         std::ofstream csv(a.trace);
         if (!csv) fail("--trace: cannot write " + a.trace);
         csv << "frame,status,released_ms,decode_start_ms,decode_end_ms,pre_start_ms,pre_end_ms,infer_start_ms,infer_end_ms,"
-               "post_start_ms,post_end_ms,end_to_end_ms,miss,decode_cpu_ms,pre_cpu_ms,infer_cpu_ms,post_cpu_ms\n";
+               "post_start_ms,post_end_ms,end_to_end_ms,miss,decode_cpu_ms,pre_cpu_ms,infer_cpu_ms,post_cpu_ms,pool_fallbacks\n";
         char buf[512];
         for (size_t i = 0; i < n; ++i) {
             const Record& r = rec[i];
             const double released = double(i) * period_ms;
             if (!r.done) {
-                std::snprintf(buf, sizeof buf, "%zu,%s,%.3f,,,,,,,,,,1,,,,\n", i, r.dropped ? "dropped" : "not run", released);
+                std::snprintf(buf, sizeof buf, "%zu,%s,%.3f,,,,,,,,,,1,,,,,\n", i, r.dropped ? "dropped" : "not run", released);
             } else {
                 int len = std::snprintf(buf, sizeof buf, "%zu,done,%.3f", i, released);
                 for (size_t k = 1; k < r.at.size(); ++k)
                     len += std::snprintf(buf + len, sizeof buf - size_t(len), ",%.3f", ms_between(t0, r.at[k]));
-                std::snprintf(buf + len, sizeof buf - size_t(len), ",%.3f,%d,%.3f,%.3f,%.3f,%.3f\n", r.e2e, r.e2e > period_ms ? 1 : 0,
-                              r.decode_cpu, r.pre_cpu, r.infer_cpu, r.post_cpu);
+                std::snprintf(buf + len, sizeof buf - size_t(len), ",%.3f,%d,%.3f,%.3f,%.3f,%.3f,%lld\n", r.e2e,
+                              r.e2e > period_ms ? 1 : 0, r.decode_cpu, r.pre_cpu, r.infer_cpu, r.post_cpu,
+                              static_cast<long long>(r.pool_fallbacks));
             }
             csv << buf;
         }
