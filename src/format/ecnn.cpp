@@ -196,12 +196,29 @@ private:
         if (!in_file(h.graph_offset, h.graph_size) || h.graph_offset < kEcnnHeaderSize || h.graph_size < 8)
             bad("truncated or damaged: graph section [" + std::to_string(h.graph_offset) + ", +" +
                 std::to_string(h.graph_size) + ") outside the file's " + std::to_string(size_) + " bytes");
+        // The flatbuffer reads 8-byte scalars (int64 dims) in place: its section must start on
+        // an 8-byte boundary of the (64-byte aligned) file buffer. The writer puts it at 128.
+        if (h.graph_offset % 8 != 0)
+            bad("damaged: graph section offset " + std::to_string(h.graph_offset) + " is not a multiple of 8");
         if (!in_file(h.data_offset, h.data_size) || h.data_offset % 64 != 0)
             bad("truncated or damaged: data section [" + std::to_string(h.data_offset) + ", +" +
                 std::to_string(h.data_size) + ") outside the file's " + std::to_string(size_) + " bytes");
         if (h.graph_size > uint64_t(std::numeric_limits<flatbuffers::soffset_t>::max()))
             bad("graph section too large");
         return h;
+    }
+
+    // A [long] vector's elements. The verifier of Debian's flatbuffers checks only the 4-byte
+    // alignment of a vector's length field, so a damaged file can put 8-byte elements off
+    // an 8-byte boundary, where reading them in place is undefined: they are copied out.
+    static std::vector<int64_t> longs(const flatbuffers::Vector<int64_t>* v) {
+        std::vector<int64_t> out(v->size());
+        for (size_t i = 0; i < out.size(); ++i) {
+            int64_t x;
+            std::memcpy(&x, v->Data() + i * sizeof(int64_t), sizeof x);
+            out[i] = flatbuffers::EndianScalar(x);
+        }
+        return out;
     }
 
     DType dtype_of(int code, const std::string& what) const {
@@ -229,8 +246,7 @@ private:
         if (st != dt && !(dt == DType::F32 && (st == DType::F16 || st == DType::I16)))
             bad(what + ": stored as " + dtype_name(st) + " for a " + dtype_name(dt) + " tensor");
         Shape shape;
-        if (r->shape())
-            for (int64_t d : *r->shape()) shape.push_back(d);
+        if (r->shape()) shape = longs(r->shape());
         int64_t numel;
         try {
             numel = shape_numel(shape);
@@ -283,7 +299,7 @@ private:
             case fb::AttrKind::String: at.kind = Attribute::Kind::String; at.s = str(a->s()); break;
             case fb::AttrKind::Ints:
                 at.kind = Attribute::Kind::Ints;
-                if (a->ints()) at.ints.assign(a->ints()->begin(), a->ints()->end());
+                if (a->ints()) at.ints = longs(a->ints());
                 break;
             case fb::AttrKind::Floats:
                 at.kind = Attribute::Kind::Floats;
