@@ -1,5 +1,7 @@
 #include "runtime/plan.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -32,7 +34,18 @@ std::vector<Dim> static_dims(const Shape& s) {
     return dims;
 }
 
+// Bytes of physical memory (0: unknown). A plan that needs more cannot run: it gets a clear
+// error instead of an allocation the system (or a sanitizer's allocator) refuses late.
+uint64_t physical_memory_bytes() {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+}
+
 std::shared_ptr<void> aligned_buffer(int64_t bytes) {
+    const uint64_t phys = physical_memory_bytes();
+    if (bytes < 0 || (phys > 0 && uint64_t(bytes) > phys))
+        throw Error(ErrorKind::Limit, "the plan needs " + std::to_string(bytes) + " bytes of memory, more than this machine has (" +
+                                          std::to_string(phys) + ")");
     size_t n = size_t(std::max<int64_t>(64, (bytes + 63) / 64 * 64));
     void* p = std::aligned_alloc(64, n);
     if (!p) throw Error(ErrorKind::Limit, "out of memory allocating " + std::to_string(n) + " bytes");
@@ -293,7 +306,11 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
     std::vector<Buffer> buffers;
     for (size_t v = 0; v < G.values.size(); ++v) {
         if (first[v] < 0 || is_output[v]) continue;
-        int64_t bytes = shape_numel(shapes[v]) * int64_t(dtype_size(dtypes[v]));
+        const int64_t numel = shape_numel(shapes[v]), es = int64_t(dtype_size(dtypes[v]));
+        if (es > 0 && numel > max_tensor_bytes() / es)
+            throw Error(ErrorKind::Limit, "value '" + G.value(ValueId(v)).name + "' " + shape_str(shapes[v]) + " needs more than " +
+                                              std::to_string(max_tensor_bytes()) + " bytes (the tensor size limit)");
+        const int64_t bytes = numel * es;
         buffers.push_back({ValueId(v), (bytes + 63) / 64 * 64, first[v], last[v]});
     }
     plan->arena_bytes_ = plan_arena(buffers);
