@@ -104,6 +104,7 @@ public:
     }
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         if (in.empty() || !in[0].present) fail("input X is required");
         if (kind_ == PoolKind::Max)
             require_dtype(in[0].dtype, {DType::F32, DType::F64, DType::U8, DType::I8}, "input X");
@@ -157,6 +158,7 @@ public:
     }
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
+        if (out.empty()) fail("expects an output");
         if (in.empty() || !in[0].present) fail("input X is required");
         require_dtype(in[0].dtype, {DType::F32}, "input X");
         const Shape& x = in[0].shape;
