@@ -1,12 +1,14 @@
 #include "kernels/depthwise/dwconv_f32.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <stdexcept>
 #include <string>
 
 #include "base/cpu_features.hpp"
 #include "base/thread_pool.hpp"
 #include "kernels/depthwise/dwconv_f32_internal.hpp"
+#include "kernels/conv_interior.hpp"
 
 namespace edgecnn {
 
@@ -96,12 +98,7 @@ void check(const DwConvParams& p, const DwConvPacked& packed) {
 Job make_job(const DwConvParams& p, const float* x, const DwConvPacked& packed, float* y,
              const ActivationParams& act, const float* zero_row) {
     Job j{p, x, packed.weights.data(), packed.bias.data(), packed.c_pad, y, zero_row, act, 0, 0};
-    // Interior columns: ow*sw - pad_l >= 0 and ow*sw - pad_l + (kw-1)*dil_w <= w-1.
-    const int64_t lo = (p.pad_l + p.stride_w - 1) / p.stride_w;
-    const int64_t num = p.w - 1 - (p.kw - 1) * p.dil_w + p.pad_l;
-    const int64_t hi = num < 0 ? 0 : num / p.stride_w + 1;
-    j.ow_lo = std::min(lo, p.out_w);
-    j.ow_hi = std::max(j.ow_lo, std::min(hi, p.out_w));
+    std::tie(j.ow_lo, j.ow_hi) = conv_interior_columns(p.w, p.kw, p.stride_w, p.dil_w, p.pad_l, p.out_w);
     return j;
 }
 
