@@ -44,10 +44,19 @@ int64_t Graph::parameter_count() const {
 void verify_and_sort(Graph& g) {
     const size_t nv = g.values.size();
     for (auto& v : g.values) v.producer = -1;
+    std::vector<bool> is_input(nv, false);
+    for (ValueId i : g.inputs) {
+        if (is_input[size_t(i)]) fail("graph input '" + g.value(i).name + "' is listed twice");
+        is_input[size_t(i)] = true;
+    }
     for (size_t n = 0; n < g.nodes.size(); ++n) {
+        // Every ONNX op has at least one output; kernels index out[0] without checking.
+        if (g.nodes[n].outputs.empty()) fail(g.nodes[n].label() + " has no outputs");
         for (ValueId o : g.nodes[n].outputs) {
             if (o == kNoValue) continue;
             Value& v = g.value(o);
+            // Single assignment: a graph input's buffer is the caller's, with the caller's shape.
+            if (is_input[size_t(o)]) fail(g.nodes[n].label() + " writes tensor '" + v.name + "', which is a graph input");
             if (v.producer >= 0)
                 fail("tensor '" + v.name + "' is produced by both " + g.nodes[size_t(v.producer)].label() +
                      " and " + g.nodes[n].label());
@@ -55,8 +64,6 @@ void verify_and_sort(Graph& g) {
             v.producer = int32_t(n);
         }
     }
-    std::vector<bool> is_input(nv, false);
-    for (ValueId i : g.inputs) is_input[size_t(i)] = true;
     for (const Node& node : g.nodes)
         for (ValueId i : node.inputs) {
             if (i == kNoValue) continue;

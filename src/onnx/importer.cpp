@@ -156,7 +156,11 @@ std::shared_ptr<Graph> convert_model(const onnx::ModelProto& m, const std::strin
     }
     for (const auto& in : gp.input()) {
         ValueId existing = g->find(in.name());
-        if (existing != kNoValue) continue;  // an initializer listed as input (IR < 4): a constant
+        if (existing != kNoValue) {
+            // An initializer listed as input (IR < 4) is a constant; any other repeat is an error.
+            if (g->value(existing).constant) continue;
+            fail("graph input '" + in.name() + "' is listed twice");
+        }
         if (in.name().empty()) fail("a graph input has no name");
         Value v;
         v.name = checked_name(in.name(), "graph input name");

@@ -174,6 +174,36 @@ TEST(CliBadInput, GraphCycleNamesNode) {
     expect_clean_error(run_cli("info " + path), {path, "cycle", "loop_"});
 }
 
+// Found by fuzz_onnx: a node that writes a graph input ran into the caller's buffer, sized
+// for the input's shape, not the node's output shape (heap overflow under ASan).
+TEST(CliBadInput, NodeWritingGraphInputNamesNode) {
+    auto dir = temp_dir("writes_input");
+    auto m = base_model();
+    add_io(m.mutable_graph()->add_input(), "Z", {5});
+    add_node(m, "Relu", "clobber", {"X"}, {"Z"});
+    add_node(m, "Relu", "out", {"Z"}, {"Y"});
+    std::string path = save(m, dir, "m.onnx");
+    expect_clean_error(run_cli("info " + path), {path, "clobber", "'Z'", "graph input"});
+}
+
+TEST(CliBadInput, RepeatedGraphInputIsRefused) {
+    auto dir = temp_dir("input_twice");
+    auto m = base_model();
+    add_io(m.mutable_graph()->add_input(), "X", {});
+    add_node(m, "Relu", "out", {"X"}, {"Y"});
+    std::string path = save(m, dir, "m.onnx");
+    expect_clean_error(run_cli("info " + path), {path, "'X'", "listed twice"});
+}
+
+TEST(CliBadInput, NodeWithoutOutputsNamesNode) {
+    auto dir = temp_dir("no_outputs");
+    auto m = base_model();
+    add_node(m, "Relu", "sink", {"X"}, {});
+    add_node(m, "Relu", "out", {"X"}, {"Y"});
+    std::string path = save(m, dir, "m.onnx");
+    expect_clean_error(run_cli("info " + path), {path, "sink", "no outputs"});
+}
+
 TEST(CliBadInput, WrongInputShapeNamesTensor) {
     auto dir = temp_dir("wrong_shape");
     auto r = run_cli("run " + kFashion + " --input input=" + write_input(dir, DType::F32, {1, 1, 27, 28}));
