@@ -9,11 +9,14 @@
 #include <csetjmp>
 #include <jpeglib.h>
 #include <jerror.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <vector>
 
 #include "base/error.hpp"
 #include "base/tensor.hpp"
@@ -36,6 +39,57 @@ void check_dims(int w, int h, int c, const std::string& what) {
         throw Error(ErrorKind::Limit, what + ": image " + std::to_string(w) + "x" + std::to_string(h) + "x" +
                                           std::to_string(c) + " needs " + std::to_string(bytes) +
                                           " bytes, over the memory limit of " + std::to_string(max_tensor_bytes()));
+}
+
+uint32_t read_be32(const uint8_t* p) {
+    return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+
+// stb_image inflates a PNG's pixel data into a buffer it doubles without limit, so a few
+// KB of zeros can make it allocate gigabytes for a picture whose header passed check_dims
+// (a decompression bomb; fuzz_image hit its 2 GiB limit). Before stb runs, the IDAT stream
+// is inflated here into a small scratch buffer, only counted: more than twice what the
+// header's size needs (Adam7 interlacing adds at most a few filter bytes per row) is refused.
+// Costs one extra inflate for PNG; JPEG, the camera path, does not come here.
+void check_png_inflated_size(const uint8_t* data, size_t size, const std::string& name) {
+    static const uint8_t kSig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+    if (size < 33 || std::memcmp(data, kSig, 8) != 0 || std::memcmp(data + 12, "IHDR", 4) != 0) return;
+    const uint64_t w = read_be32(data + 16), h = read_be32(data + 20);
+    const int depth = data[24], color = data[25];
+    const int samples = color == 0 ? 1 : color == 2 ? 3 : color == 3 ? 1 : color == 4 ? 2 : color == 6 ? 4 : 0;
+    if (samples == 0 || depth < 1 || depth > 16 || w > uint64_t(kMaxSide) || h > uint64_t(kMaxSide)) return;  // stb refuses
+    const uint64_t row_bytes = (w * uint64_t(samples) * uint64_t(depth) + 7) / 8 + 1;
+    const uint64_t limit = 2 * h * row_bytes + 4096;
+    z_stream zs{};
+    if (inflateInit(&zs) != Z_OK) return;
+    std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
+    std::vector<uint8_t> scratch(64 * 1024);
+    uint64_t total = 0;
+    size_t pos = 8;
+    while (pos + 12 <= size) {
+        const uint32_t len = read_be32(data + pos);
+        const uint8_t* type = data + pos + 4;
+        if (uint64_t(len) > size - pos - 12) return;  // truncated: stb reports it
+        if (std::memcmp(type, "IEND", 4) == 0) return;
+        if (std::memcmp(type, "IDAT", 4) == 0) {
+            zs.next_in = const_cast<Bytef*>(data + pos + 8);
+            zs.avail_in = len;
+            while (zs.avail_in > 0) {
+                zs.next_out = scratch.data();
+                zs.avail_out = uInt(scratch.size());
+                const int rc = inflate(&zs, Z_NO_FLUSH);
+                total += scratch.size() - zs.avail_out;
+                if (total > limit)
+                    throw Error(ErrorKind::Limit,
+                                name + ": PNG pixel data inflates to more than " + std::to_string(limit) +
+                                    " bytes, far beyond what its " + std::to_string(w) + "x" + std::to_string(h) +
+                                    " header needs (corrupt, or a decompression bomb)");
+                if (rc == Z_STREAM_END) return;
+                if (rc != Z_OK) return;  // damaged stream: stb reports it
+            }
+        }
+        pos += size_t(len) + 12;
+    }
 }
 
 // stb's own channel count for a file → ours: grey+alpha becomes RGBA (there is no 2).
@@ -145,6 +199,7 @@ Image decode_image(const uint8_t* data, size_t size, const std::string& name, in
                                        std::string(stbi_failure_reason() ? stbi_failure_reason() : "unknown format") +
                                        "; JPEG and PNG are supported)");
     check_dims(w, h, wanted_channels(comp, channels), name);
+    check_png_inflated_size(data, size, name);
     int want = wanted_channels(comp, channels);
     std::unique_ptr<stbi_uc, void (*)(void*)> px(stbi_load_from_memory(data, int(size), &w, &h, &comp, want),
                                                  stbi_image_free);

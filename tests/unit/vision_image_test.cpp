@@ -7,6 +7,8 @@
 #include <fstream>
 #include <random>
 
+#include <zlib.h>
+
 #include "base/error.hpp"
 #include "base/thread_pool.hpp"
 #include "cli_test_util.hpp"
@@ -119,6 +121,54 @@ TEST(VisionImage, UnreadableFilesNameTheFile) {
         std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
     }
     EXPECT_THROW(load_image(truncated), Error);
+}
+
+namespace {
+void put_be32(std::string& s, uint32_t v) {
+    for (int sh = 24; sh >= 0; sh -= 8) s.push_back(char((v >> sh) & 0xFF));
+}
+void put_chunk(std::string& png, const char* type, const std::string& body) {
+    put_be32(png, uint32_t(body.size()));
+    std::string tb = std::string(type, 4) + body;
+    png += tb;
+    put_be32(png, uint32_t(crc32(0, reinterpret_cast<const Bytef*>(tb.data()), uInt(tb.size()))));
+}
+// A valid-looking 8-bit grey PNG of w x h whose pixel stream inflates to `raw` bytes.
+std::string grey_png(uint32_t w, uint32_t h, size_t raw) {
+    std::string png("\x89PNG\r\n\x1a\n", 8), ihdr;
+    put_be32(ihdr, w);
+    put_be32(ihdr, h);
+    ihdr += std::string("\x08\x00\x00\x00\x00", 5);  // depth 8, grey, deflate, filter 0, no interlace
+    put_chunk(png, "IHDR", ihdr);
+    std::string zeros(raw, '\0');
+    uLongf n = compressBound(uLong(zeros.size()));
+    std::string z(n, '\0');
+    EXPECT_EQ(compress2(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(zeros.data()),
+                        uLong(zeros.size()), 9), Z_OK);
+    z.resize(n);
+    put_chunk(png, "IDAT", z);
+    put_chunk(png, "IEND", "");
+    return png;
+}
+}  // namespace
+
+// fuzz_image: stb doubles its inflate buffer without limit, so a small PNG whose pixel data
+// inflates far beyond its header's size made it allocate gigabytes. Refused before stb runs.
+TEST(VisionImage, PngDecompressionBombIsRefused) {
+    const std::string ok = grey_png(300, 200, 200 * 301);  // exactly the rows and filter bytes
+    Image img = decode_image(reinterpret_cast<const uint8_t*>(ok.data()), ok.size(), "ok.png");
+    EXPECT_EQ(img.width, 300);
+    EXPECT_EQ(img.height, 200);
+    const std::string bomb = grey_png(300, 200, size_t(64) << 20);  // 64 MB of zeros, about 64 KB
+    EXPECT_LT(bomb.size(), size_t(200000));
+    try {
+        decode_image(reinterpret_cast<const uint8_t*>(bomb.data()), bomb.size(), "bomb.png");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Limit);
+        EXPECT_NE(std::string(e.what()).find("bomb.png"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("300x200"), std::string::npos) << e.what();
+    }
 }
 
 TEST(VisionPreprocess, HandComputedStretchUpscale) {
