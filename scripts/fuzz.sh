@@ -11,6 +11,11 @@
 # script exits non-zero: copy the file into tests/fuzz/regressions/TARGET/, fix the engine,
 # and the normal build's ctest fuzz_TARGET_regressions replays it from then on.
 # FUZZ_CORPUS_ONLY=1 fuzzes on a fresh copy of the committed seeds only (what CI does).
+# FUZZ_SEED=N fixes libFuzzer's random seed. CI uses FUZZ_SEED=1 so that its smoke run is
+# reproducible: the same commit mutates the same inputs in the same order, so a CI result
+# can be rerun here, and a longer local run with the same seed covers what CI will try
+# (`FUZZ_CORPUS_ONLY=1 FUZZ_SEED=1 scripts/fuzz.sh onnx 300`). Long runs for finding bugs
+# leave it unset (a new seed each run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh TARGET SECONDS [libFuzzer flags] | scripts/fuzz.sh build}
@@ -64,7 +69,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-/usr/lib/llvm-14/bin/llvm-symbolizer}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 echo "fuzz.sh: fuzzing $target for ${seconds}s (corpus $corpus, seeds ${seeds[*]})"
-nice -n 19 "$B/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 \
+seed_flag=()
+[[ -n "${FUZZ_SEED:-}" ]] && seed_flag=(-seed="$FUZZ_SEED")
+nice -n 19 "$B/tests/fuzz/fuzz_$target" "${seed_flag[@]}" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 \
   -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$artifacts/" "$@" "$corpus" "${seeds[@]}" \
   > "$B/fuzz_$target.log" 2>&1 || { tail -60 "$B/fuzz_$target.log"; echo "fuzz.sh: $target FAILED (log $B/fuzz_$target.log)"; exit 1; }
 grep -E "^stat::|Done [0-9]+ runs" "$B/fuzz_$target.log" | tr '\n' ' '

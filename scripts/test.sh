@@ -42,9 +42,10 @@ stage "TSan build (threading tests)" 600 bash -c "cmake -S . -B build-tsan -G Ni
 stage "TSan tests" 300 env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/edgecnn_threading_tests
 
 # libFuzzer targets (clang, ASan+UBSan): build, then each for 60 s on a fresh copy of the
-# committed seeds (tests/fuzz/corpus). Longer runs: scripts/fuzz.sh TARGET SECONDS.
+# committed seeds (tests/fuzz/corpus), with a fixed random seed so that a CI result is
+# reproducible. Longer runs, new seed each time: scripts/fuzz.sh TARGET SECONDS.
 stage "fuzz build (clang, ASan+UBSan)" 900 bash scripts/fuzz.sh build
-stage "fuzz 60 s per target" 480 bash -c 'for d in tests/fuzz/corpus/*/; do FUZZ_CORPUS_ONLY=1 bash scripts/fuzz.sh "$(basename "$d")" 60 || exit 1; done'
+stage "fuzz 60 s per target" 480 bash -c 'for d in tests/fuzz/corpus/*/; do FUZZ_CORPUS_ONLY=1 FUZZ_SEED=1 bash scripts/fuzz.sh "$(basename "$d")" 60 || exit 1; done'
 
 # ARM64: cross build (cmake/aarch64-linux-gnu.cmake), then under qemu-aarch64 the kernel-vs-
 # reference tests on a core with every NEON level (-cpu max: dot product, i8mm) and again on
