@@ -45,33 +45,43 @@ uint32_t read_be32(const uint8_t* p) {
     return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
 }
 
-// stb_image inflates a PNG's pixel data into a buffer it doubles without limit, so a few
-// KB of zeros can make it allocate gigabytes for a picture whose header passed check_dims
-// (a decompression bomb; fuzz_image hit its 2 GiB limit). Before stb runs, the IDAT stream
-// is inflated here into a small scratch buffer, only counted: more than twice what the
-// header's size needs (Adam7 interlacing adds at most a few filter bytes per row) is refused.
-// Costs one extra inflate for PNG; JPEG, the camera path, does not come here.
-void check_png_inflated_size(const uint8_t* data, size_t size, const std::string& name) {
+// stb_image can be made to allocate gigabytes by a few bytes of PNG whose header passed
+// check_dims (fuzz_image hit its 2 GiB limit twice): it inflates the pixel data into a
+// buffer it doubles without limit (a decompression bomb), and it grows its IDAT buffer to a
+// chunk's declared length before checking that the file holds that many bytes. So before
+// stb runs, every chunk up to IEND must fit in the file, and zlib (the reference inflater)
+// inflates the IDAT stream into a small scratch buffer, only counting: a stream that is
+// damaged, ends early, or inflates to more than twice what the header's size needs (Adam7
+// interlacing adds at most a few filter bytes a row) is refused here. Costs one extra
+// inflate for PNG; JPEG, the camera path, does not come here.
+void check_png_stream(const uint8_t* data, size_t size, const std::string& name) {
     static const uint8_t kSig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
-    if (size < 33 || std::memcmp(data, kSig, 8) != 0 || std::memcmp(data + 12, "IHDR", 4) != 0) return;
+    if (size < 8 || std::memcmp(data, kSig, 8) != 0) return;  // not PNG
+    auto damaged = [&](const std::string& why) {
+        return Error(ErrorKind::Io, name + ": cannot decode PNG (" + why + ")");
+    };
+    if (size < 33 || std::memcmp(data + 12, "IHDR", 4) != 0) throw damaged("no IHDR header");
     const uint64_t w = read_be32(data + 16), h = read_be32(data + 20);
     const int depth = data[24], color = data[25];
     const int samples = color == 0 ? 1 : color == 2 ? 3 : color == 3 ? 1 : color == 4 ? 2 : color == 6 ? 4 : 0;
-    if (samples == 0 || depth < 1 || depth > 16 || w > uint64_t(kMaxSide) || h > uint64_t(kMaxSide)) return;  // stb refuses
+    if (samples == 0 || depth < 1 || depth > 16) throw damaged("bad colour type or bit depth");
     const uint64_t row_bytes = (w * uint64_t(samples) * uint64_t(depth) + 7) / 8 + 1;
     const uint64_t limit = 2 * h * row_bytes + 4096;
     z_stream zs{};
-    if (inflateInit(&zs) != Z_OK) return;
+    if (inflateInit(&zs) != Z_OK) throw Error(ErrorKind::Limit, name + ": cannot start zlib");
     std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
     std::vector<uint8_t> scratch(64 * 1024);
     uint64_t total = 0;
+    // Every chunk up to IEND is walked, also after the stream has ended: stb sizes its IDAT
+    // buffer from a chunk's declared length before checking that the file holds it.
+    bool stream_done = false;
     size_t pos = 8;
     while (pos + 12 <= size) {
         const uint32_t len = read_be32(data + pos);
         const uint8_t* type = data + pos + 4;
-        if (uint64_t(len) > size - pos - 12) return;  // truncated: stb reports it
-        if (std::memcmp(type, "IEND", 4) == 0) return;
-        if (std::memcmp(type, "IDAT", 4) == 0) {
+        if (uint64_t(len) > size - pos - 12) throw damaged("chunk runs past the end of the file");
+        if (std::memcmp(type, "IEND", 4) == 0) break;
+        if (std::memcmp(type, "IDAT", 4) == 0 && !stream_done) {
             zs.next_in = const_cast<Bytef*>(data + pos + 8);
             zs.avail_in = len;
             while (zs.avail_in > 0) {
@@ -84,12 +94,16 @@ void check_png_inflated_size(const uint8_t* data, size_t size, const std::string
                                 name + ": PNG pixel data inflates to more than " + std::to_string(limit) +
                                     " bytes, far beyond what its " + std::to_string(w) + "x" + std::to_string(h) +
                                     " header needs (corrupt, or a decompression bomb)");
-                if (rc == Z_STREAM_END) return;
-                if (rc != Z_OK) return;  // damaged stream: stb reports it
+                if (rc == Z_STREAM_END) {
+                    stream_done = true;
+                    break;
+                }
+                if (rc != Z_OK) throw damaged(std::string("pixel data: ") + (zs.msg ? zs.msg : "zlib error"));
             }
         }
         pos += size_t(len) + 12;
     }
+    if (!stream_done) throw damaged("pixel data ends before its compressed stream does");
 }
 
 // stb's own channel count for a file → ours: grey+alpha becomes RGBA (there is no 2).
@@ -199,7 +213,7 @@ Image decode_image(const uint8_t* data, size_t size, const std::string& name, in
                                        std::string(stbi_failure_reason() ? stbi_failure_reason() : "unknown format") +
                                        "; JPEG and PNG are supported)");
     check_dims(w, h, wanted_channels(comp, channels), name);
-    check_png_inflated_size(data, size, name);
+    check_png_stream(data, size, name);
     int want = wanted_channels(comp, channels);
     std::unique_ptr<stbi_uc, void (*)(void*)> px(stbi_load_from_memory(data, int(size), &w, &h, &comp, want),
                                                  stbi_image_free);

@@ -133,8 +133,9 @@ void put_chunk(std::string& png, const char* type, const std::string& body) {
     png += tb;
     put_be32(png, uint32_t(crc32(0, reinterpret_cast<const Bytef*>(tb.data()), uInt(tb.size()))));
 }
-// A valid-looking 8-bit grey PNG of w x h whose pixel stream inflates to `raw` bytes.
-std::string grey_png(uint32_t w, uint32_t h, size_t raw) {
+// A valid-looking 8-bit grey PNG of w x h whose pixel stream inflates to `raw` bytes; with
+// `cut`, the compressed stream loses that many final bytes (chunks stay well-formed).
+std::string grey_png(uint32_t w, uint32_t h, size_t raw, size_t cut = 0) {
     std::string png("\x89PNG\r\n\x1a\n", 8), ihdr;
     put_be32(ihdr, w);
     put_be32(ihdr, h);
@@ -145,7 +146,7 @@ std::string grey_png(uint32_t w, uint32_t h, size_t raw) {
     std::string z(n, '\0');
     EXPECT_EQ(compress2(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(zeros.data()),
                         uLong(zeros.size()), 9), Z_OK);
-    z.resize(n);
+    z.resize(n - cut);
     put_chunk(png, "IDAT", z);
     put_chunk(png, "IEND", "");
     return png;
@@ -168,6 +169,31 @@ TEST(VisionImage, PngDecompressionBombIsRefused) {
         EXPECT_EQ(e.kind(), ErrorKind::Limit);
         EXPECT_NE(std::string(e.what()).find("bomb.png"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("300x200"), std::string::npos) << e.what();
+    }
+}
+
+// A PNG whose pixel stream zlib finds incomplete is refused with a clear error before stb
+// sees it; one whose chunk claims more bytes than the file holds too (fuzz_image: stb grew
+// its buffer to the claimed 1.7 GB first; input in tests/fuzz/regressions/image).
+TEST(VisionImage, PngWithIncompletePixelStreamOrOverlongChunkIsRefused) {
+    const std::string cut = grey_png(300, 200, 200 * 301, 6);
+    try {
+        decode_image(reinterpret_cast<const uint8_t*>(cut.data()), cut.size(), "cut.png");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Io);
+        EXPECT_NE(std::string(e.what()).find("cut.png"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("ends before"), std::string::npos) << e.what();
+    }
+    std::string overlong = grey_png(300, 200, 200 * 301);
+    overlong.insert(overlong.size() - 12, std::string("\x65\x00\x00\x00IDAT\x00\x00", 10));  // 1.7 GB chunk before IEND
+    try {
+        decode_image(reinterpret_cast<const uint8_t*>(overlong.data()), overlong.size(), "long.png");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Io);
+        EXPECT_NE(std::string(e.what()).find("long.png"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("past the end"), std::string::npos) << e.what();
     }
 }
 
