@@ -40,6 +40,13 @@ const Shape kShapes[] = {
     {"mbv3_14x14x576_k5s1", 14, 14, 576, 5, 1, Activation::HardSwish},
     {"mbv3_7x7x960_k5s1", 7, 7, 960, 5, 1, Activation::HardSwish},
     {"effb0_7x7x1152_k5s1", 7, 7, 1152, 5, 1, Activation::Silu},
+    // lraspp_mobilenet_v3_large at 520x520 (segmentation): the large maps of issue 7's stream.
+    {"lraspp_260x260x16_k3s1", 260, 260, 16, 3, 1, Activation::Relu},
+    {"lraspp_260x260x64_k3s2", 260, 260, 64, 3, 2, Activation::Relu},
+    {"lraspp_130x130x72_k5s2", 130, 130, 72, 5, 2, Activation::Relu},
+    {"lraspp_65x65x120_k5s1", 65, 65, 120, 5, 1, Activation::Relu},
+    {"lraspp_33x33x672_k5s1", 33, 33, 672, 5, 1, Activation::HardSwish},
+    {"lraspp_33x33x960_k5s1", 33, 33, 960, 5, 1, Activation::HardSwish},
 };
 
 void BM_Dw(benchmark::State& state) {
