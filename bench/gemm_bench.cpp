@@ -36,6 +36,9 @@ const Shape kShapes[] = {
     {"resnet50_conv4_1x1", 196, 256, 1024},  {"resnet50_conv5_1x1", 49, 2048, 512},
     {"mobilenet_v2_first", 12544, 32, 16},   {"mobilenet_v2_proj24", 3136, 144, 24},
     {"mobilenet_v2_proj64", 196, 384, 64},   {"square_512", 512, 512, 512},
+    // lraspp_mobilenet_v3_large at 520x520: the 16->64 expansion over the whole 260x260 map
+    // (17 MB out) and over one band of 8 rows (the working set a fused block would keep).
+    {"lraspp_expand_260x260", 67600, 16, 64}, {"lraspp_expand_8rows", 2080, 16, 64},
 };
 
 double peak_gflops() {
