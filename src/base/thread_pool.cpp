@@ -31,15 +31,22 @@ inline int64_t now_ns() {
         .count();
 }
 
-// EDGECNN_POOL_ADAPTIVE=0 turns the contention fallback off (for A/B measurements).
+// For A/B measurements: EDGECNN_POOL_ADAPTIVE=0 turns the contention fallback off;
+// EDGECNN_POOL_BAD_WINDOWS sets how many windows in a row must not pay before the first
+// fallback; EDGECNN_POOL_MIN_BACKOFF_MS sets the first inline period after that.
 ThreadPool::Tuning tuning_from_env(ThreadPool::Tuning t) {
     if (const char* v = std::getenv("EDGECNN_POOL_ADAPTIVE"); v && std::strcmp(v, "0") == 0) t.adaptive = false;
+    if (const char* v = std::getenv("EDGECNN_POOL_BAD_WINDOWS"); v && std::atoi(v) > 0) t.bad_windows_to_fall_back = std::atoi(v);
+    if (const char* v = std::getenv("EDGECNN_POOL_MIN_BACKOFF_MS"); v && std::atof(v) > 0) {
+        t.min_backoff_ns = int64_t(std::atof(v) * 1e6);
+        t.max_backoff_ns = std::max(t.max_backoff_ns, t.min_backoff_ns);
+    }
     return t;
 }
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads, const Tuning& tuning, std::vector<int> worker_cpus)
-    : tuning_(tuning_from_env(tuning)), backoff_ns_(tuning.min_backoff_ns) {
+    : tuning_(tuning_from_env(tuning)), backoff_ns_(tuning_.min_backoff_ns) {
     const uint32_t gen0 = generation_.load();
     for (int i = 1; i < num_threads; ++i)
         workers_.emplace_back([this, worker_cpus, gen0] {
