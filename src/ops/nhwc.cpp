@@ -534,6 +534,12 @@ public:
         if (!w2_ || w2_->dtype() != DType::F32 || w2_->rank() != 4 || w2_->dim(0) != w1_->dim(0) || w2_->dim(1) != 1)
             fail("ExpandDwNhwc needs constant [Cexp, 1, kh, kw] float depthwise weights");
         if ((a.has_input(2) && !b1_) || (a.has_input(4) && !b2_)) fail("ExpandDwNhwc needs constant biases");
+        for (const Tensor* b : {b1_, b2_})
+            if (b && (b->dtype() != DType::F32 || b->numel() != w1_->dim(0)))
+                fail("ExpandDwNhwc bias " + shape_str(b->shape()) + " does not match " + std::to_string(w1_->dim(0)) + " channels");
+        if (w2_->dim(2) < 1 || w2_->dim(3) < 1 || strides_[0] < 1 || strides_[1] < 1 || dilations_[0] < 1 || dilations_[1] < 1 ||
+            *std::min_element(pads_.begin(), pads_.end()) < 0)
+            fail("ExpandDwNhwc needs kernel, strides and dilations >= 1 and pads >= 0");
     }
 
     bool infer(const std::vector<ValueInfo>& in, std::vector<ValueInfo>& out) override {
@@ -607,6 +613,18 @@ private:
         dwconv_f32_nhwc(p, scratch, dw_, y + (b * oh_ + o0) * ow_ * cexp_, act2_, nullptr);
     }
 
+    // The most input rows a band reads, or 0 when some band reads none.
+    int64_t band_input_rows_max() const {
+        int64_t most = 0;
+        for (int64_t o0 = 0; o0 < oh_; o0 += band_) {
+            int64_t r0, r1;
+            input_rows(o0, std::min(oh_, o0 + band_), r0, r1);
+            if (r1 <= r0) return 0;
+            most = std::max(most, r1 - r0);
+        }
+        return most;
+    }
+
     void prepare() {
         if (prepared_) return;
         prepared_ = true;
@@ -620,14 +638,14 @@ private:
         d.pad_t = pads_[0], d.pad_l = pads_[1], d.pad_b = pads_[2], d.pad_r = pads_[3];
         d.out_h = oh_, d.out_w = ow_;
         band_ = band_rows(w_in_, cexp_, kh_, strides_[0], dilations_[0], oh_);
-        int64_t max_rows = 0;
-        for (int64_t o0 = 0; o0 < oh_; o0 += band_) {
-            int64_t r0, r1;
-            input_rows(o0, std::min(oh_, o0 + band_), r0, r1);
-            // The pass fuses only convs whose every output row reads an image row.
-            if (r1 <= r0) fail("ExpandDwNhwc: output rows " + std::to_string(o0) + ".. read only padding");
-            max_rows = std::max(max_rows, r1 - r0);
+        // A band whose rows all read padding would expand nothing: take the whole map as one
+        // band then (the depthwise kernel handles padding-only rows inside a band).
+        int64_t max_rows = band_input_rows_max();
+        if (max_rows <= 0 && band_ < oh_) {
+            band_ = oh_;
+            max_rows = band_input_rows_max();
         }
+        if (max_rows <= 0) fail("ExpandDwNhwc: every tap of the depthwise conv reads padding");
         slot_floats_ = (max_rows * w_in_ * cexp_ + 15) / 16 * 16;  // 64-byte aligned slots
         slots_ = pool_ ? pool_->size() : 1;
         workspace_floats_ = slots_ * slot_floats_;

@@ -34,8 +34,8 @@ std::vector<int64_t> ints_attr(const Node& n, const char* key, std::vector<int64
     return a && a->kind == Attribute::Kind::Ints ? a->ints : def;
 }
 
-// Does every output row's window reach at least one image row? (ExpandDwNhwc computes
-// rows from the image rows a band reads.)
+// Does every output row's window reach at least one image row? (ExpandDwNhwc copes with
+// rows that read only padding, but such convs are odd enough to leave to the two ops.)
 bool every_row_reads_image(int64_t h, int64_t oh, int64_t k, int64_t stride, int64_t dil, int64_t pad) {
     for (int64_t o = 0; o < oh; ++o) {
         bool any = false;

@@ -202,6 +202,61 @@ TEST(ExpandDwNhwc, BitIdenticalToTheTwoConvsOnEveryIsaAndPool) {
     EXPECT_GT(cases, 20 * int(isas().size()));
 }
 
+// Output rows whose window reads only padding (large pads): the kernel runs the map as one
+// band then, still bit-identical.
+TEST(ExpandDwNhwc, PaddingOnlyRowsBitIdentical) {
+    std::mt19937 rng(11);
+    ThreadPool pool2(2);
+    for (Isa isa : isas()) {
+        IsaGuard guard(isa);
+        for (int rows : {0, 1, 3}) {
+            BandEnv env(rows);
+            Case c{1, 8, 9, 12, 20, 3, 1, 1, {4, 1, 4, 2}, 1, 2, true, true};
+            check(c, rng, &pool2, std::string(isa_name(isa)) + " pads 4,1,4,2 band " + std::to_string(rows));
+            Case d{2, 5, 6, 16, 33, 5, 2, 1, {5, 2, 6, 0}, 3, 0, false, true};
+            check(d, rng, nullptr, std::string(isa_name(isa)) + " k5 s2 pads 5,2,6,0 band " + std::to_string(rows));
+        }
+    }
+}
+
+// A node that does not hold together is refused with a message, at kernel creation or
+// shape inference (an .ecnn file may carry any attributes).
+TEST(ExpandDwNhwc, RejectsWeightsAndAttributesThatDoNotFit) {
+    std::mt19937 rng(5);
+    auto attempt = [&](Shape w1s, Shape b1s, Shape w2s, std::vector<int64_t> strides, std::vector<int64_t> pads) {
+        Graph g;
+        g.opset = 17;
+        Value vx;
+        vx.name = "x";
+        const ValueId x = g.add_value(vx);
+        Node f;
+        f.name = "fused";
+        f.domain = "edgecnn";
+        f.op_type = "ExpandDwNhwc";
+        f.inputs = {x, add_const(g, "w1", random_tensor(w1s, rng)), add_const(g, "b1", random_tensor(b1s, rng)),
+                    add_const(g, "w2", random_tensor(w2s, rng)), kNoValue};
+        f.attrs["strides"] = attr_ints(strides);
+        f.attrs["pads"] = attr_ints(pads);
+        OpAttrs attrs(f, 17, &g, nullptr, true);
+        auto kernel = OpRegistry::instance().find_for(f, 17)->factory(attrs);
+        std::vector<ValueInfo> in(5), out(1);
+        in[0].dtype = DType::F32, in[0].shape = {1, 8, 8, 16};
+        for (int i = 1; i < 5; ++i) in[size_t(i)].present = i != 4;
+        kernel->infer(in, out);
+    };
+    EXPECT_NO_THROW(attempt({32, 16, 1, 1}, {32}, {32, 1, 3, 3}, {2, 2}, {1, 1, 1, 1}));
+    EXPECT_THROW(attempt({32, 16, 3, 3}, {32}, {32, 1, 3, 3}, {1, 1}, {1, 1, 1, 1}), Error);  // expand not 1x1
+    EXPECT_THROW(attempt({32, 16, 1, 1}, {31}, {32, 1, 3, 3}, {1, 1}, {1, 1, 1, 1}), Error);  // bias size
+    EXPECT_THROW(attempt({32, 16, 1, 1}, {32}, {24, 1, 3, 3}, {1, 1}, {1, 1, 1, 1}), Error);  // channel counts
+    EXPECT_THROW(attempt({32, 12, 1, 1}, {32}, {32, 1, 3, 3}, {1, 1}, {1, 1, 1, 1}), Error);  // Cin vs input
+    EXPECT_THROW(attempt({32, 16, 1, 1}, {32}, {32, 1, 3, 3}, {0, 1}, {1, 1, 1, 1}), Error);  // stride 0
+    EXPECT_THROW(attempt({32, 16, 1, 1}, {32}, {32, 1, 3, 3}, {1, 1}, {-1, 1, 1, 1}), Error);  // negative pad
+    // Rows reading only padding are computed (they are inside a band that reads image
+    // rows); a conv whose every tap reads padding is refused.
+    EXPECT_NO_THROW(attempt({32, 16, 1, 1}, {32}, {32, 1, 3, 3}, {1, 1}, {4, 1, 4, 1}));
+    EXPECT_THROW(attempt({32, 16, 1, 1}, {32}, {32, 1, 3, 3}, {20, 1}, {5, 1, 5, 1}), Error);
+}
+
 // MobileNet-like block: 1x1 conv 16 → `cin` channels, expand `cin` → `cexp` (Relu), depthwise 3x3 (stride `s`, Relu), project 1x1.
 std::shared_ptr<Graph> block_model(int64_t hw, int64_t cexp, int64_t s, bool mid_is_output, bool mid_twice,
                                    int64_t cin = 16) {
