@@ -37,7 +37,7 @@ cmake --build "$BUILD_DIR" -j"$JOBS"
 # Kernel-vs-reference suites (each runs its body on every ISA level the emulated CPU has),
 # the dispatch levels, the thread pool and big-core affinity, and the whole-model checks on
 # committed fixtures.
-KERNEL_TESTS='^(CpuFeatures|CpuTopology|ThreadPool|GemmF32|DwConvF32|ConvSmallCinF32|EltwiseF32|PoolNhwcF32|ResizeFast|ResizeArgMax|ConvTransposeFast|FastPath)\.'
+KERNEL_TESTS='^(CpuFeatures|CpuTopology|ThreadPool|GemmF32|DwConvF32|ConvSmallCinF32|EltwiseF32|PoolNhwcF32|ResizeFast|ResizeArgMax|ExpandDwNhwc|FuseExpandDwconv|ConvTransposeFast|FastPath)\.'
 # INT8: the GEMM (sdot / sudot / portable), depthwise, Add, QuantizeLinear kernels against
 # their references, the QDQ plans, and Fashion-MNIST's int8 accuracy (issue 6 acceptance 3).
 INT8_TESTS='^(QGemmU8S8|Requantize|QConvNhwc|QuantizeU8|QAddU8|QuantizeInt8)\.'

@@ -3,6 +3,8 @@
 // *specialized* graph (see pipeline.hpp): static shapes on values and constants folded;
 // a node whose values lack a static shape is left alone.
 #pragma once
+#include <cstdint>
+
 #include "ir/graph.hpp"
 
 namespace edgecnn {
@@ -44,6 +46,12 @@ int fuse_conv_activation(Graph& g);
 // Resize-11+ of float scores read only by ArgMax(axis=1, select_last_index=0) →
 // edgecnn.ResizeArgMax (the argmax of the resized map, computed without writing it).
 int fuse_resize_argmax(Graph& g);
+
+// After the NHWC layout: a 1x1 stride-1 ConvNhwc (9-16 input channels: memory-bound, no
+// residual) whose output (at least `min_bytes`, float32) is read only by a
+// depthwise ConvNhwc without residual → edgecnn.ExpandDwNhwc, which computes the two band
+// by band with bit-identical results. EDGECNN_NO_EXPAND_DW=1 turns it off.
+int fuse_expand_dwconv(Graph& g, int64_t min_bytes = int64_t(1) << 20);
 
 // Removes nodes none of whose outputs is read or a graph output, and drops the constant
 // data of values nothing reads any more (so that their memory is released).

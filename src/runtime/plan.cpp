@@ -219,6 +219,7 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
         convert_to_nhwc(*sg);
         sink_transposes(*sg);
         read_small_conv_inputs_nchw(*sg);  // the RGB stem reads the model's NCHW input as is
+        fuse_expand_dwconv(*sg);  // after the stem's: an expand conv must be NHWC and settled
         fuse_qconv_residual(*sg);  // int8: needs the NHWC layout the passes above settle
     }
     std::unique_ptr<Plan> plan(new Plan());
@@ -231,7 +232,8 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
     std::vector<bool> read_at_run(G.values.size(), false);
     for (const Node& node : G.nodes)
         for (size_t i = 0; i < node.inputs.size(); ++i)
-            if (node.inputs[i] != kNoValue && !(node.domain == "edgecnn" && node.op_type == "ConvNhwc" && (i == 1 || i == 2)))
+            if (node.inputs[i] != kNoValue && !(node.domain == "edgecnn" && node.op_type == "ConvNhwc" && (i == 1 || i == 2)) &&
+                !(node.domain == "edgecnn" && node.op_type == "ExpandDwNhwc" && i >= 1))
                 read_at_run[size_t(node.inputs[i])] = true;
     for (ValueId o : G.outputs) read_at_run[size_t(o)] = true;
     for (size_t v = 0; v < G.values.size(); ++v)

@@ -95,6 +95,11 @@ int64_t node_macs(const Node& n, const std::function<const Shape*(ValueId)>& sha
         for (size_t i = 1; i < w->size(); ++i) per *= (*w)[i];
         return shape_numel(conv ? *y : *x) * per;
     }
+    if (n.op_type == "ExpandDwNhwc") {  // X [N,H,W,Cin] · W1 [Cexp,Cin,1,1], then depthwise W2 [Cexp,1,kh,kw]
+        const Shape *x = input(0), *w1 = input(1), *w2 = input(3), *y = n.outputs.empty() ? nullptr : shape_of(n.outputs[0]);
+        if (!x || !w1 || !w2 || !y || w1->empty() || w2->size() != 4) return -1;
+        return shape_numel(*x) * (*w1)[0] + shape_numel(*y) * (*w2)[2] * (*w2)[3];
+    }
     if (n.op_type == "QGemm") {  // int8: X [M,K], W [N,K]
         const Shape *w = input(1), *y = n.outputs.empty() ? nullptr : shape_of(n.outputs[0]);
         if (!w || !y || w->size() != 2) return -1;
