@@ -35,6 +35,13 @@ namespace edgecnn {
 
 namespace {
 
+// The ISA part of a float kernel's name: every NEON level runs the same FP32 kernels (dot
+// product / i8mm are integer-only).
+std::string f32_isa_label() {
+    const Isa level = active_isa();
+    return isa_name(is_neon(level) ? Isa::Neon : level);
+}
+
 // `prefix`: "" for a conv's own activation, "expand_" for the first conv of ExpandDwNhwc.
 ActivationParams read_activation(const OpAttrs& a, const std::string& prefix = "") {
     ActivationParams p;
@@ -125,9 +132,7 @@ public:
         return out;
     }
     std::string kernel_name() const override {
-        // Every NEON level runs the same FP32 kernels (dot product / i8mm are integer-only).
-        const Isa level = active_isa();
-        std::string isa = isa_name(is_neon(level) ? Isa::Neon : level);
+        const std::string isa = f32_isa_label();
         switch (path_) {
             case Path::Depthwise: return "dwconv_f32_nhwc_" + isa;
             case Path::Direct: return "direct_small_cin_f32_" + isa;
@@ -565,9 +570,7 @@ public:
     void set_workspace(void* w) override { workspace_ = static_cast<float*>(w); }
     std::vector<PackedWeights> packed_weights() const override { return {export_gemm_packing("b", packed_)}; }
     std::string kernel_name() const override {
-        const Isa level = active_isa();
-        std::string isa = isa_name(is_neon(level) ? Isa::Neon : level);
-        return "gemm+dwconv_f32_" + isa + " /" + std::to_string(band_) + "rows";
+        return "gemm+dwconv_f32_" + f32_isa_label() + " /" + std::to_string(band_) + "rows";
     }
 
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {

@@ -29,11 +29,6 @@ bool is_conv_nhwc(const Node& n) {
            (n.inputs.size() < 4 || n.inputs[3] == kNoValue);  // no residual
 }
 
-std::vector<int64_t> ints_attr(const Node& n, const char* key, std::vector<int64_t> def) {
-    const Attribute* a = n.attr(key);
-    return a && a->kind == Attribute::Kind::Ints ? a->ints : def;
-}
-
 // Does every output row's window reach at least one image row? (ExpandDwNhwc copes with
 // rows that read only padding, but such convs are odd enough to leave to the two ops.)
 bool every_row_reads_image(int64_t h, int64_t oh, int64_t k, int64_t stride, int64_t dil, int64_t pad) {
@@ -78,13 +73,13 @@ int fuse_expand_dwconv(Graph& g, int64_t min_bytes) {
         if (w1->dim(0) != cexp || w1->dim(1) != cin || w1->dim(2) != 1 || w1->dim(3) != 1 || cin <= kConvSmallCinMax ||
             cin > kMaxExpandCin)
             continue;
-        if (node_int_attr(e, "group", 1) != 1 || ints_attr(e, "strides", {1, 1}) != std::vector<int64_t>{1, 1} ||
-            ints_attr(e, "pads", {0, 0, 0, 0}) != std::vector<int64_t>{0, 0, 0, 0})
+        if (node_int_attr(e, "group", 1) != 1 || node_ints_attr(e, "strides", {1, 1}) != std::vector<int64_t>{1, 1} ||
+            node_ints_attr(e, "pads", {0, 0, 0, 0}) != std::vector<int64_t>{0, 0, 0, 0})
             continue;
         // The depthwise conv: one filter per channel.
         if (cexp <= 1 || node_int_attr(d, "group", 1) != cexp || w2->dim(0) != cexp || w2->dim(1) != 1) continue;
-        const auto strides = ints_attr(d, "strides", {1, 1}), dil = ints_attr(d, "dilations", {1, 1}),
-                   pads = ints_attr(d, "pads", {0, 0, 0, 0});
+        const auto strides = node_ints_attr(d, "strides", {1, 1}), dil = node_ints_attr(d, "dilations", {1, 1}),
+                   pads = node_ints_attr(d, "pads", {0, 0, 0, 0});
         if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4) continue;
         if (!every_row_reads_image((*ms)[1], (*ys)[1], w2->dim(2), strides[0], dil[0], pads[0])) continue;
         if (shape_numel(*ms) * 4 < min_bytes) continue;

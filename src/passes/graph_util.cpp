@@ -138,6 +138,11 @@ int64_t node_int_attr(const Node& n, const std::string& key, int64_t def) {
     return a && a->kind == Attribute::Kind::Int ? a->i : def;
 }
 
+std::vector<int64_t> node_ints_attr(const Node& n, const std::string& key, std::vector<int64_t> def) {
+    const Attribute* a = n.attr(key);
+    return a && a->kind == Attribute::Kind::Ints ? a->ints : def;
+}
+
 std::unique_ptr<OpKernel> make_kernel(const Graph& g, const Node& n) {
     const OpDef* def = OpRegistry::instance().find_for(n, g.opset);
     if (!def) return nullptr;

@@ -60,6 +60,8 @@ Attribute make_attr_string(std::string v);
 // Float attribute `key` of `n`, or `def` when absent (or of another kind).
 float node_float_attr(const Node& n, const std::string& key, float def);
 int64_t node_int_attr(const Node& n, const std::string& key, int64_t def);
+// Ints attribute `key` of `n`, or `def` when absent (or of another kind).
+std::vector<int64_t> node_ints_attr(const Node& n, const std::string& key, std::vector<int64_t> def);
 
 // The node's reference kernel from the OpRegistry (domain "" / "ai.onnx" / "edgecnn"),
 // or null when the op is unknown or its attributes are rejected.

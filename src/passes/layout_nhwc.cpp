@@ -90,11 +90,6 @@ bool explicit_pads(const Node& n, const Shape& in_nchw, const std::vector<int64_
     return true;
 }
 
-std::vector<int64_t> ints_or(const Node& n, const char* key, std::vector<int64_t> def) {
-    const Attribute* a = n.attr(key);
-    return a && a->kind == Attribute::Kind::Ints ? a->ints : def;
-}
-
 bool is_f32_4d(const Graph& g, ValueId v) {
     if (v == kNoValue) return false;
     auto s = static_shape(g, v);
@@ -190,7 +185,7 @@ int convert_to_nhwc(Graph& g) {
                 continue;
             }
             std::vector<int64_t> kernel = {w->dim(2), w->dim(3)};
-            std::vector<int64_t> strides = ints_or(n, "strides", {1, 1}), dil = ints_or(n, "dilations", {1, 1}), pads;
+            std::vector<int64_t> strides = node_ints_attr(n, "strides", {1, 1}), dil = node_ints_attr(n, "dilations", {1, 1}), pads;
             if (!explicit_pads(n, in_shape, kernel, strides, dil, pads)) {
                 out_nodes.push_back(std::move(n));
                 continue;
@@ -203,12 +198,12 @@ int convert_to_nhwc(Graph& g) {
             for (const char* k : {"activation", "activation_alpha", "activation_beta"})
                 if (const Attribute* a = n.attr(k)) nn.attrs[k] = *a;
         } else if (maxpool || avgpool) {
-            std::vector<int64_t> kernel = ints_or(n, "kernel_shape", {});
+            std::vector<int64_t> kernel = node_ints_attr(n, "kernel_shape", {});
             if (kernel.size() != 2) {
                 out_nodes.push_back(std::move(n));
                 continue;
             }
-            std::vector<int64_t> strides = ints_or(n, "strides", {1, 1}), dil = ints_or(n, "dilations", {1, 1}), pads;
+            std::vector<int64_t> strides = node_ints_attr(n, "strides", {1, 1}), dil = node_ints_attr(n, "dilations", {1, 1}), pads;
             if (!explicit_pads(n, in_shape, kernel, strides, dil, pads)) {
                 out_nodes.push_back(std::move(n));
                 continue;

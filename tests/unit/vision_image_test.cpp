@@ -151,6 +151,18 @@ std::string grey_png(uint32_t w, uint32_t h, size_t raw, size_t cut = 0) {
     put_chunk(png, "IEND", "");
     return png;
 }
+
+// decode_image must refuse `png` with an error of `kind` naming the file and saying `why`.
+void expect_png_refused(const std::string& png, const std::string& name, ErrorKind kind, const std::string& why) {
+    try {
+        decode_image(reinterpret_cast<const uint8_t*>(png.data()), png.size(), name);
+        FAIL() << name << ": no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), kind);
+        EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+}
 }  // namespace
 
 // fuzz_image: stb doubles its inflate buffer without limit, so a small PNG whose pixel data
@@ -162,14 +174,7 @@ TEST(VisionImage, PngDecompressionBombIsRefused) {
     EXPECT_EQ(img.height, 200);
     const std::string bomb = grey_png(300, 200, size_t(64) << 20);  // 64 MB of zeros, about 64 KB
     EXPECT_LT(bomb.size(), size_t(200000));
-    try {
-        decode_image(reinterpret_cast<const uint8_t*>(bomb.data()), bomb.size(), "bomb.png");
-        FAIL() << "no error";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.kind(), ErrorKind::Limit);
-        EXPECT_NE(std::string(e.what()).find("bomb.png"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("300x200"), std::string::npos) << e.what();
-    }
+    expect_png_refused(bomb, "bomb.png", ErrorKind::Limit, "300x200");
 }
 
 // A PNG whose pixel stream zlib finds incomplete is refused with a clear error before stb
@@ -177,24 +182,10 @@ TEST(VisionImage, PngDecompressionBombIsRefused) {
 // its buffer to the claimed 1.7 GB first; input in tests/fuzz/regressions/image).
 TEST(VisionImage, PngWithIncompletePixelStreamOrOverlongChunkIsRefused) {
     const std::string cut = grey_png(300, 200, 200 * 301, 6);
-    try {
-        decode_image(reinterpret_cast<const uint8_t*>(cut.data()), cut.size(), "cut.png");
-        FAIL() << "no error";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.kind(), ErrorKind::Io);
-        EXPECT_NE(std::string(e.what()).find("cut.png"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("ends before"), std::string::npos) << e.what();
-    }
+    expect_png_refused(cut, "cut.png", ErrorKind::Io, "ends before");
     std::string overlong = grey_png(300, 200, 200 * 301);
     overlong.insert(overlong.size() - 12, std::string("\x65\x00\x00\x00IDAT\x00\x00", 10));  // 1.7 GB chunk before IEND
-    try {
-        decode_image(reinterpret_cast<const uint8_t*>(overlong.data()), overlong.size(), "long.png");
-        FAIL() << "no error";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.kind(), ErrorKind::Io);
-        EXPECT_NE(std::string(e.what()).find("long.png"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("past the end"), std::string::npos) << e.what();
-    }
+    expect_png_refused(overlong, "long.png", ErrorKind::Io, "past the end");
 }
 
 TEST(VisionPreprocess, HandComputedStretchUpscale) {
