@@ -127,6 +127,7 @@ struct SessionOptions {
     int num_threads = 1;
     int64_t max_arena_bytes = 0;  // 0: no limit
     int optimization_level = 1;
+    ecnn_fpmath fpmath = ECNN_FPMATH_F32;  // see ecnn_session_options::fpmath
 };
 
 class Session {
@@ -137,6 +138,7 @@ public:
         o.num_threads = options.num_threads;
         o.max_arena_bytes = options.max_arena_bytes;
         o.optimization_level = options.optimization_level;
+        o.fpmath = options.fpmath;
         ecnn_session* s = nullptr;
         check(ecnn_session_create(model.get(), &o, &s));
         session_.reset(s);

@@ -3,6 +3,7 @@
 // plus a thread-local message, so no exception crosses the C boundary.
 #include "edgecnn/edgecnn.h"
 
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -243,6 +244,7 @@ void ecnn_session_options_init(ecnn_session_options* o) {
     o->num_threads = 1;
     o->max_arena_bytes = 0;
     o->optimization_level = 1;
+    o->fpmath = ECNN_FPMATH_F32;
 }
 
 ecnn_status ecnn_session_create(const ecnn_model* model, const ecnn_session_options* options, ecnn_session** session) {
@@ -251,12 +253,18 @@ ecnn_status ecnn_session_create(const ecnn_model* model, const ecnn_session_opti
         *session = nullptr;
         SessionOptions so;
         if (options) {
-            require(options->struct_size >= sizeof(ecnn_session_options), "ecnn_session_options.struct_size");
+            // Callers built before `fpmath` existed pass the shorter struct.
+            require(options->struct_size >= offsetof(ecnn_session_options, fpmath), "ecnn_session_options.struct_size");
             require(options->num_threads >= 1, "num_threads must be at least 1");
             require(options->max_arena_bytes >= 0, "max_arena_bytes must not be negative");
             so.num_threads = options->num_threads;
             so.max_arena_bytes = options->max_arena_bytes;
             so.optimization_level = options->optimization_level;
+            if (options->struct_size >= offsetof(ecnn_session_options, fpmath) + sizeof(options->fpmath)) {
+                require(options->fpmath == ECNN_FPMATH_F32 || options->fpmath == ECNN_FPMATH_BF16,
+                        "fpmath must be ECNN_FPMATH_F32 or ECNN_FPMATH_BF16");
+                so.fpmath = options->fpmath == ECNN_FPMATH_BF16 ? FpMath::Bf16 : FpMath::F32;
+            }
         }
         auto h = std::make_unique<ecnn_session>();
         h->graph = model->graph;

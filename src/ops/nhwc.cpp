@@ -25,6 +25,7 @@
 #include "kernels/depthwise/dwconv_f32.hpp"
 #include "kernels/direct/conv_small_cin_f32.hpp"
 #include "kernels/eltwise/eltwise_f32.hpp"
+#include "kernels/gemm/gemm_bf16.hpp"
 #include "kernels/gemm/gemm_f32.hpp"
 #include "kernels/pool/pool_nhwc_f32.hpp"
 #include "kernels/winograd/winograd_f32.hpp"
@@ -69,9 +70,13 @@ std::vector<int64_t> ints_of_size(const OpAttrs& a, const char* key, size_t n, i
     return v;
 }
 
+// Under FpMath::Bf16, pointwise convolutions with at least this many input and output
+// channels run the BF16 GEMM (see ConvNhwc::prepare).
+constexpr int64_t kBf16MinChannels = 64;
+
 class ConvNhwc final : public OpKernel {
 public:
-    explicit ConvNhwc(const OpAttrs& a) : pool_(a.pool()), prepacked_(a) {
+    explicit ConvNhwc(const OpAttrs& a) : pool_(a.pool()), prepacked_(a), fpmath_(a.fpmath()) {
         strides_ = ints_of_size(a, "strides", 2, 1);
         dilations_ = ints_of_size(a, "dilations", 2, 1);
         pads_ = ints_of_size(a, "pads", 4, 0);
@@ -110,7 +115,8 @@ public:
     }
 
     int64_t packed_bytes() const override {
-        int64_t bytes = int64_t(dw_.weights.size() + dw_.bias.size() + bias_.size()) * 4 + int64_t(packed_.bytes());
+        int64_t bytes = int64_t(dw_.weights.size() + dw_.bias.size() + bias_.size()) * 4 + int64_t(packed_.bytes()) +
+                        int64_t(packed_bf16_.bytes());
         bytes += int64_t(direct_.weights.size() + direct_.bias.size()) * 4;
         for (const auto& p : group_packed_) bytes += int64_t(p.bytes());
         bytes += wino_.bytes();
@@ -122,7 +128,8 @@ public:
     // GEMM packings (depthwise and direct weights are cheap to repack and stay out).
     std::vector<PackedWeights> packed_weights() const override {
         std::vector<PackedWeights> out;
-        if (path_ == Path::Pointwise) out.push_back(export_gemm_packing("b", packed_));
+        // (A bf16 packing is not exported: .ecnn --target files are made with FP32 math.)
+        if (path_ == Path::Pointwise && !packed_.empty()) out.push_back(export_gemm_packing("b", packed_));
         if (path_ == Path::Winograd)
             for (size_t pos = 0; pos < wino_.u.size(); ++pos) out.push_back(export_gemm_packing(std::string("u") + std::to_string(pos), wino_.u[pos]));
         if (path_ == Path::Im2col)
@@ -136,7 +143,7 @@ public:
         switch (path_) {
             case Path::Depthwise: return "dwconv_f32_nhwc_" + isa;
             case Path::Direct: return "direct_small_cin_f32_" + isa;
-            case Path::Pointwise: return "gemm_f32_" + isa + " (1x1)";
+            case Path::Pointwise: return packed_bf16_.empty() ? "gemm_f32_" + isa + " (1x1)" : "gemm_bf16_avx512bf16 (1x1)";
             case Path::Im2col: return "im2col+gemm_f32_" + isa;
             case Path::Winograd: return "winograd_f43_" + isa;
             case Path::Zoned: return "zoned_taps+gemm_f32_" + isa;
@@ -177,7 +184,8 @@ public:
         const int64_t m = n_ * oh_ * ow_;
         if (path_ == Path::Pointwise) {
             ep.bias = bias_.empty() ? nullptr : bias_.data();
-            gemm_f32(m, x, cin_, packed_, y, cout_, ep, pool_);
+            if (!packed_bf16_.empty()) gemm_bf16(m, x, cin_, packed_bf16_, y, cout_, ep, pool_);
+            else gemm_f32(m, x, cin_, packed_, y, cout_, ep, pool_);
             return;
         }
         // im2col in chunks of output rows that fit the workspace, then one GEMM per chunk
@@ -233,7 +241,18 @@ private:
                          pads_[0] == 0 && pads_[1] == 0 && pads_[2] == 0 && pads_[3] == 0;
         if (pointwise) {
             path_ = Path::Pointwise;
-            packed_ = prepacked_.gemm_or("b", cin_, cout_, [&] { return pack_gemm_b_f32(w, cin_, cout_, cin_, true); });
+            // BF16 where the session allows it and the CPU has it, on layers with at least 64
+            // channels in and out. Those are compute-bound, where vdpbf16ps's double rate pays
+            // (bench/gemm_bench: 1.9x at 160x960 on 33x33). A layer with a narrow side is
+            // closer to memory-bound (at K = 16 bf16 is slower: converting A costs) and, in
+            // lraspp_mobilenet_v3_large, those early high-resolution layers carried most of
+            // the bf16 error: all 1x1 layers with K >= 32 in bf16 gave 1.40x and 98.3-98.7 %
+            // pixel agreement with FP32 on photos; this rule 1.34x and 99.3-99.4 %
+            // (edgecnn bench --vs-fpmath bf16, docs/PERFORMANCE.md).
+            if (fpmath_ == FpMath::Bf16 && std::min(cin_, cout_) >= kBf16MinChannels && bf16_gemm_available())
+                packed_bf16_ = pack_gemm_b_bf16(w, cin_, cout_, cin_, true);
+            else
+                packed_ = prepacked_.gemm_or("b", cin_, cout_, [&] { return pack_gemm_b_f32(w, cin_, cout_, cin_, true); });
             return;
         }
         // 3x3 stride-1 convolutions with enough channels that the transforms amortize:
@@ -484,6 +503,8 @@ private:
     ConvSmallCinPacked direct_;
     ConvSmallCinParams direct_params_;
     PackedGemmB packed_;
+    PackedGemmBBf16 packed_bf16_;  // instead of packed_: a pointwise conv under FpMath::Bf16
+    FpMath fpmath_;
     std::vector<PackedGemmB> group_packed_;
     WinogradF43Weights wino_;
     WinogradParams wino_params_;

@@ -61,19 +61,27 @@ public:
 
 class ThreadPool;
 
+// Arithmetic a session allows float layers (SessionOptions::fpmath). F32: IEEE single
+// precision throughout. Bf16: layers whose kernels have a bfloat16 path (pointwise
+// convolutions, on CPUs with AVX512-BF16) round their operands to bf16 and accumulate in
+// FP32: up to twice the multiply rate, a relative error of about 2^-9 per operand.
+enum class FpMath { F32, Bf16 };
+
 // Gives a factory the node's attributes and records which ones it read, so that the
 // runtime can report every attribute the engine does not understand.
 class OpAttrs {
 public:
     // `graph` (optional) lets factories see constant inputs, e.g. to pack weights once.
     OpAttrs(const Node& node, int64_t opset, const Graph* graph = nullptr, ThreadPool* pool = nullptr,
-            bool for_plan = false)
-        : node_(node), opset_(opset), graph_(graph), pool_(pool), for_plan_(for_plan) {}
+            bool for_plan = false, FpMath fpmath = FpMath::F32)
+        : node_(node), opset_(opset), graph_(graph), pool_(pool), for_plan_(for_plan), fpmath_(fpmath) {}
     // Threads fast kernels may use (null: run on the caller only).
     ThreadPool* pool() const { return pool_; }
     // True when the kernel will execute a compiled plan (pack weights, pick a fast path);
     // false for the kernels a Session makes to validate and fold the imported graph.
     bool for_plan() const { return for_plan_; }
+    // The session's float arithmetic (a kernel without a bf16 path ignores it).
+    FpMath fpmath() const { return fpmath_; }
     const Node& node() const { return node_; }
     int64_t opset() const { return opset_; }
     size_t num_inputs() const { return node_.inputs.size(); }
@@ -115,6 +123,7 @@ private:
     const Graph* graph_;
     ThreadPool* pool_;
     bool for_plan_;
+    FpMath fpmath_;
     mutable std::set<std::string> used_;
 };
 

@@ -21,6 +21,7 @@ Accuracy evaluate_accuracy(std::shared_ptr<Graph> model, CalibrationSource& src,
     const int64_t batch = dynamic_batch ? std::max<int64_t>(1, opt.batch) : 1;
     SessionOptions so;
     so.num_threads = opt.threads;
+    so.fpmath = opt.fpmath;
     Session session(model, so);
     Accuracy acc;
     for (int64_t b0 = 0; b0 < n; b0 += batch) {

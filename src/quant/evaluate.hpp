@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ir/graph.hpp"
+#include "ops/op.hpp"
 #include "quant/calibration.hpp"
 
 namespace edgecnn {
@@ -20,6 +21,7 @@ struct EvalOptions {
     int top_k = 1;
     int64_t batch = 1;  // samples per run when the model's batch dim is dynamic
     int threads = 1;
+    FpMath fpmath = FpMath::F32;  // SessionOptions::fpmath
     int64_t limit = 0;  // only the first N samples (0: all)
     std::function<void(const std::string&, int64_t, int64_t)> progress;
 };

@@ -264,7 +264,7 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
             // checked against its opset when the Session was created.
             const OpDef* def = reg.find_for(node, std::numeric_limits<int64_t>::max());
             if (!def) fail_unsupported("op '" + node.op_type + "' is not supported");
-            OpAttrs attrs(node, G.opset, &G, options.pool, true);
+            OpAttrs attrs(node, G.opset, &G, options.pool, true, options.fpmath);
             plan->kernels_[n] = def->factory(attrs);
             std::vector<ValueInfo> in(node.inputs.size()), out(node.outputs.size());
             for (size_t i = 0; i < node.inputs.size(); ++i) {

@@ -24,6 +24,7 @@ class ThreadPool;
 struct CompileOptions {
     int optimization_level = 1;  // 0: run the graph as imported (reference kernels)
     ThreadPool* pool = nullptr;
+    FpMath fpmath = FpMath::F32;  // SessionOptions::fpmath, handed to every kernel
 };
 
 using NodeOutputCallback = std::function<void(const Node&, const std::vector<std::pair<std::string, const Tensor*>>&)>;

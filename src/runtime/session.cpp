@@ -174,6 +174,7 @@ void Session::ensure_plan(const std::vector<Shape>& shapes) {
         CompileOptions co;
         co.optimization_level = options_.optimization_level;
         co.pool = pool_.get();
+        co.fpmath = options_.fpmath;
         plan_ = Plan::compile(g, kernels_, shapes, co);
         if (plan_ && options_.max_arena_bytes > 0 &&
             plan_->arena_bytes() + plan_->workspace_bytes() > options_.max_arena_bytes) {

@@ -34,6 +34,9 @@ struct SessionOptions {
     // binding of input shapes that needs more fails with Error(Limit) (the public API's
     // arena option, for devices with a fixed memory budget).
     int64_t max_arena_bytes = 0;
+    // Float arithmetic: F32 (default), or Bf16 where a layer's kernel has a bf16 path and
+    // the CPU runs it (ops/op.hpp); elsewhere F32 as before.
+    FpMath fpmath = FpMath::F32;
     // Time every node (Plan::step_ns()); costs two clock reads per node.
     bool profile = false;
     // Called after each node with every output it produced (for --dump-all).

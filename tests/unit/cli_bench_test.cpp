@@ -139,6 +139,25 @@ TEST(CliBench, VsPrintsRatio) {
     EXPECT_GT(json_number(lines[1], "median_ms"), 0);
 }
 
+// --vs-fpmath without --vs: the same model twice on the same inputs, the ratio, and how far
+// the bf16 session's outputs are from the FP32 one's (identical where no layer has a bf16
+// path or the CPU lacks AVX512-BF16; within bf16's error otherwise).
+TEST(CliBench, VsFpmathComparesOutputs) {
+    auto r = run_cli("bench " + kFashion + " --vs-fpmath bf16 --runs 3 --warmup 1");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("[fpmath bf16]"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("ratio of medians"), std::string::npos) << r.output;
+    auto pos = r.output.find("max |difference| ");
+    ASSERT_NE(pos, std::string::npos) << r.output;
+    const double diff = std::strtod(r.output.c_str() + pos + 17, nullptr);
+    auto range = r.output.find("of its range ", pos);
+    ASSERT_NE(range, std::string::npos) << r.output;
+    const double span = std::strtod(r.output.c_str() + range + 13, nullptr);
+    EXPECT_GT(span, 0) << r.output;
+    EXPECT_LE(diff, 0.01 * span) << r.output;
+    EXPECT_NE(r.output.find("argmax over axis 1 agrees at"), std::string::npos) << r.output;
+}
+
 TEST(CliBench, UnboundDynamicDimIsAClearError) {
     auto dir = temp_dir("bench_dynamic");
     std::string model = save_dynamic_model(dir);
@@ -158,7 +177,8 @@ TEST(CliBench, UnboundDynamicDimIsAClearError) {
 }
 
 TEST(CliBench, BadArgumentsAreErrors) {
-    for (const char* args : {" --runs 0", " --threads 0", " --input-shape nosuch=1x2", " --input-shape input"}) {
+    for (const char* args : {" --runs 0", " --threads 0", " --input-shape nosuch=1x2", " --input-shape input",
+                             " --fpmath f16", " --vs-fpmath double"}) {
         auto r = run_cli("bench " + kFashion + std::string(args));
         EXPECT_EQ(r.exit_code, 1) << args << ": " << r.output;
         EXPECT_EQ(r.output.rfind("error: ", 0), 0u) << args << ": " << r.output;

@@ -77,6 +77,8 @@ Stats compute_stats(std::vector<double> t) {
 
 struct Bench {
     std::string model;
+    FpMath fpmath = FpMath::F32;
+    std::string label;  // the model, and its --fpmath when not f32
     std::shared_ptr<Graph> graph;
     std::unique_ptr<Session> session;
     NamedTensors inputs;
@@ -89,6 +91,44 @@ struct Bench {
     std::vector<double> times;
     Stats stats;
 };
+
+// How far the second session's outputs are from the first's on the same inputs (--vs-fpmath):
+// max |difference| per output against its range, and for a [N, C, ...] score map the share
+// of positions whose argmax over C agrees (a segmentation's pixel labels, a classifier's top-1).
+void print_output_difference(Bench& a, Bench& b) {
+    const NamedTensors oa = a.session->run(a.inputs), ob = b.session->run(b.inputs);
+    for (size_t k = 0; k < oa.size() && k < ob.size(); ++k) {
+        const Tensor& x = oa[k].second;
+        const Tensor& y = ob[k].second;
+        if (x.dtype() != DType::F32 || y.dtype() != DType::F32 || x.shape() != y.shape() || x.numel() == 0) continue;
+        const float* p = x.data<float>();
+        const float* q = y.data<float>();
+        double diff = 0, lo = p[0], hi = p[0];
+        for (int64_t i = 0; i < x.numel(); ++i) {
+            diff = std::max(diff, double(std::fabs(p[i] - q[i])));
+            lo = std::min(lo, double(p[i]));
+            hi = std::max(hi, double(p[i]));
+        }
+        std::printf("output '%s': max |difference| %.3g (%.3g of its range %.3g)", oa[k].first.c_str(), diff,
+                    hi > lo ? diff / (hi - lo) : 0.0, hi - lo);
+        if (x.rank() >= 2 && x.dim(1) > 1) {
+            const int64_t c = x.dim(1), inner = x.numel() / x.dim(0) / c;
+            int64_t agree = 0, total = 0;
+            for (int64_t n = 0; n < x.dim(0); ++n)
+                for (int64_t i = 0; i < inner; ++i, ++total) {
+                    int64_t ba = 0, bb = 0;
+                    for (int64_t ch = 1; ch < c; ++ch) {
+                        if (p[(n * c + ch) * inner + i] > p[(n * c + ba) * inner + i]) ba = ch;
+                        if (q[(n * c + ch) * inner + i] > q[(n * c + bb) * inner + i]) bb = ch;
+                    }
+                    agree += ba == bb;
+                }
+            std::printf("; argmax over axis 1 agrees at %.4f%% of %lld positions", 100.0 * double(agree) / double(total),
+                        (long long)total);
+        }
+        std::printf("\n");
+    }
+}
 
 std::string shapes_str(const NamedTensors& inputs) {
     std::string s;
@@ -126,10 +166,10 @@ void print_json(const Bench& b, const BenchArgs& a, int64_t rss_growth, const do
         shapes += ']';
     }
     const Stats& s = b.stats;
-    std::printf("{\"model\":\"%s\",\"input_shapes\":{%s},\"opt_level\":%d,\"threads\":%d,\"warmup\":%d,\"runs\":%d,"
+    std::printf("{\"model\":\"%s\",\"fpmath\":\"%s\",\"input_shapes\":{%s},\"opt_level\":%d,\"threads\":%d,\"warmup\":%d,\"runs\":%d,"
                 "\"min_ms\":%.4f,\"median_ms\":%.4f,\"mean_ms\":%.4f,\"p90_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,"
                 "\"fps\":%.3f,\"create_ms\":%.3f,\"load_ms\":%.3f,\"session_ms\":%.3f,\"plan_ms\":%.3f,\"first_run_ms\":%.3f,\"peak_memory_bytes\":%" PRId64 ",\"process_rss_growth_bytes\":%" PRId64,
-                json_escape(b.model).c_str(), shapes.c_str(), a.opt_level, a.threads, a.warmup, a.runs, s.min, s.median, s.mean, s.p90,
+                json_escape(b.model).c_str(), fpmath_name(b.fpmath), shapes.c_str(), a.opt_level, a.threads, a.warmup, a.runs, s.min, s.median, s.mean, s.p90,
                 s.p99, s.max, s.median > 0 ? 1000.0 / s.median : 0.0, b.create_ms, b.load_ms, b.session_ms, b.plan_ms, b.first_run_ms,
                 b.session->peak_memory_bytes(), rss_growth);
     std::printf(",\"macs\":%" PRId64 ",\"gflops\":%.3f", b.macs, gflops(b));
@@ -139,7 +179,7 @@ void print_json(const Bench& b, const BenchArgs& a, int64_t rss_growth, const do
 
 void print_text(const Bench& b, const BenchArgs& a) {
     const Stats& s = b.stats;
-    std::printf("model: %s\n", b.model.c_str());
+    std::printf("model: %s\n", b.label.c_str());
     std::printf("  inputs: %s\n", shapes_str(b.inputs).c_str());
     std::printf("  threads: %d  warmup: %d  runs: %d  opt-level: %d\n", a.threads, a.warmup, a.runs, a.opt_level);
     std::printf("  session creation: %.2f ms (load %.2f + session %.2f + plan %.2f; median of %d)  first run: %.2f ms\n",
@@ -207,12 +247,21 @@ int cmd_bench(const BenchArgs& a) {
     std::mt19937 rng(12345);
     int64_t rss0 = rss_bytes();
 
+    // --vs-fpmath without --vs: the same model a second time, with the other arithmetic.
+    const bool same_model_vs = a.vs.empty() && !a.vs_fpmath.empty();
+    if (same_model_vs && !a.also.empty()) fail("--vs-fpmath without --vs cannot be combined with --also");
+    const FpMath fpmath = parse_fpmath(a.fpmath);
+    const FpMath vs_fpmath = a.vs_fpmath.empty() ? fpmath : parse_fpmath(a.vs_fpmath);
     std::vector<std::string> models{a.model};
     if (!a.vs.empty()) models.push_back(a.vs);
+    if (same_model_vs) models.push_back(a.model);
+    const size_t n_vs = models.size();
     std::vector<Bench> benches(models.size() + a.also.size());
     for (const std::string& m : a.also) models.push_back(m);
     for (size_t k = 0; k < models.size(); ++k) {
         benches[k].model = models[k];
+        benches[k].fpmath = k == 1 && n_vs == 2 ? vs_fpmath : fpmath;
+        benches[k].label = models[k] + (benches[k].fpmath == FpMath::F32 ? "" : std::string(" [fpmath ") + fpmath_name(benches[k].fpmath) + "]");
         benches[k].graph = load_model(models[k]);
     }
     // --input-shape applies to each model that has an input of that name.
@@ -225,8 +274,10 @@ int cmd_bench(const BenchArgs& a) {
         std::map<std::string, Shape> mine;
         for (const auto& [name, s] : given)
             if (has_input(*b.graph, name) || benches.size() == 1) mine[name] = s;
-        b.inputs = inputs_with_image(*b.graph, b.model, a.image, mine, rng);
+        // The same model again (--vs-fpmath): the same inputs, so that outputs compare.
+        b.inputs = same_model_vs && &b == &benches[1] ? benches[0].inputs : inputs_with_image(*b.graph, b.model, a.image, mine, rng);
         SessionOptions opts;
+        opts.fpmath = b.fpmath;
         opts.num_threads = a.threads;
         opts.optimization_level = a.opt_level;
         opts.big_cores_only = a.big_cores;
@@ -282,10 +333,11 @@ int cmd_bench(const BenchArgs& a) {
     } else {
         for (const Bench& b : benches) print_text(b, a);
         for (size_t k = 1; k < benches.size(); ++k)
-            std::printf("creation speed-up of %s over %s: %.2fx\n", benches[k].model.c_str(), benches[0].model.c_str(),
+            std::printf("creation speed-up of %s over %s: %.2fx\n", benches[k].label.c_str(), benches[0].label.c_str(),
                         benches[k].create_ms > 0 ? benches[0].create_ms / benches[k].create_ms : 0.0);
         if (vs)
-            std::printf("ratio of medians (%s / %s): %.3f\n", benches[0].model.c_str(), benches[1].model.c_str(), ratio);
+            std::printf("ratio of medians (%s / %s): %.3f\n", benches[0].label.c_str(), benches[1].label.c_str(), ratio);
+        if (same_model_vs) print_output_difference(benches[0], benches[1]);
     }
     return 0;
 }

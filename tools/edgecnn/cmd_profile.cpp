@@ -39,6 +39,7 @@ int cmd_profile(const ProfileArgs& a) {
     SessionOptions opts;
     opts.num_threads = a.threads;
     opts.profile = true;
+    opts.fpmath = parse_fpmath(a.fpmath);
     Session session(graph, opts);
     session.run(inputs);  // compiles the plan
     const Plan* plan = session.plan();

@@ -188,6 +188,7 @@ int cmd_eval(const EvalArgs& a) {
     eo.top_k = a.top_k;
     eo.batch = a.batch;
     eo.threads = a.threads;
+    eo.fpmath = parse_fpmath(a.fpmath);
     eo.progress = progress_bar;
     Accuracy acc = evaluate_accuracy(graph, *set.src, set.labels, eo);
     std::printf("top-1: %.4f (%lld/%lld)\n", acc.top1_rate(), (long long)acc.top1, (long long)acc.count);

@@ -54,6 +54,7 @@ int cmd_run(const RunArgs& a) {
     if (!task_name.empty()) task = make_task(make_task_options(a.task, task_name, *pipe, 1));
     if (task && !a.dump_all) task->adapt_graph(*graph, pipe->input_name, photo.tensor.tensor.shape());
     SessionOptions opts;
+    opts.fpmath = parse_fpmath(a.fpmath);
     if (a.dump_all) {
         // Every value of the model as imported (NCHW, unfused) so dumps compare 1:1 with
         // another engine's: the reference interpreter, not the optimized plan.

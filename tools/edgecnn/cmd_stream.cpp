@@ -207,6 +207,7 @@ int cmd_stream(const StreamArgs& a) {
     auto pool = std::make_shared<ThreadPool>(a.threads);
     SessionOptions opts;
     opts.thread_pool = pool;
+    opts.fpmath = parse_fpmath(a.fpmath);
     Session session(graph, opts);
 
     // Warm-up, untimed: the first frame through every stage (compiles the plan, fills caches).

@@ -18,6 +18,7 @@ struct RunArgs {
     bool dump_all = false;
     ImageArgs image;  // --image / --nv12 and preprocessing
     TaskArgs task;    // --task and its options
+    std::string fpmath = "f32";
 };
 struct CheckArgs {
     std::string model;
@@ -37,6 +38,8 @@ struct BenchArgs {
     int warmup = 10;
     int runs = 50;
     int opt_level = 1;  // SessionOptions::optimization_level (0 = reference interpreter)
+    std::string fpmath = "f32";  // SessionOptions::fpmath of the model (and --also)
+    std::string vs_fpmath;       // the --vs model's; alone (no --vs): the same model again
     std::vector<std::string> input_shapes;  // NAME=1x3x224x224
     bool json = false;
     ImageArgs image;  // --image: the image input from a photo (others random)
@@ -55,6 +58,7 @@ struct ProfileArgs {
     bool sort = false; // slowest first
     ImageArgs image;   // --image: the image input from a photo (others random)
     std::string html;  // --html FILE: self-contained report with a chart
+    std::string fpmath = "f32";
 };
 struct StreamArgs {
     std::string model;
@@ -66,6 +70,7 @@ struct StreamArgs {
     std::string out_dir;     // annotated frames (written off the clock)
     bool quiet = false;      // no progress line
     std::string trace;       // per-frame timeline CSV ("" = none)
+    std::string fpmath = "f32";
     ImageArgs image;         // preprocessing flags (the frames replace --image)
     TaskArgs task;
 };
@@ -91,6 +96,7 @@ struct EvalArgs {
     int threads = 1;
     int64_t limit = 0;
     ImageArgs image;  // preprocessing flags / sidecar (as for run --image)
+    std::string fpmath = "f32";
 };
 int cmd_quantize(const QuantizeArgs& a);
 int cmd_eval(const EvalArgs& a);

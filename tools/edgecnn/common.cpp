@@ -27,6 +27,14 @@ std::shared_ptr<Graph> load_model(const std::string& path) {
     return import_onnx_file(path);
 }
 
+FpMath parse_fpmath(const std::string& s) {
+    if (s == "f32" || s == "fp32") return FpMath::F32;
+    if (s == "bf16") return FpMath::Bf16;
+    fail("--fpmath: '" + s + "' is not f32 or bf16");
+}
+
+const char* fpmath_name(FpMath m) { return m == FpMath::Bf16 ? "bf16" : "f32"; }
+
 Tensor read_tensor_file(const std::string& path) {
     if (ends_with(path, ".npy")) return read_npy(path);
     if (ends_with(path, ".pb")) return read_tensor_pb(path);

@@ -19,6 +19,9 @@ Tensor read_tensor_file(const std::string& path);
 std::string write_tensor_file(const std::string& dir, const std::string& name, const Tensor& t, const std::string& ext);
 // "shape [1,1000] float32 min -3.1 max 9.2 mean 0.01 argmax 281"
 std::string summarize(const Tensor& t);
+// Parses --fpmath: "f32" or "bf16" (anything else: an error naming the flag).
+FpMath parse_fpmath(const std::string& s);
+const char* fpmath_name(FpMath m);
 // Parses "1x3x224x224".
 Shape parse_shape(const std::string& s);
 // Multiply-accumulates of one node (Conv and its fused/NHWC forms, ConvTranspose, Gemm,

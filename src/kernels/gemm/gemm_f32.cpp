@@ -121,9 +121,7 @@ constexpr int64_t kL2BudgetC = 256 * 1024;
 constexpr int64_t kTaskOverheadMacs = 25000;
 constexpr int64_t kJobOverheadMacs = 150000;
 
-struct Split {
-    int64_t pm = 1, pn = 1;  // M tiles / N panels split into pm x pn balanced parts
-};
+}  // namespace
 
 // Chooses the task grid. Single-threaded: as few tasks as the cache budget allows. With
 // T threads: minimizes the estimated makespan (rounds x largest task + per-task overhead)
@@ -165,7 +163,6 @@ Split choose_split(int64_t M, int64_t N, int64_t K, int64_t kc, int mr, int nr, 
     return best_s;
 }
 
-}  // namespace
 }  // namespace gemm_detail
 
 void PackedGemmB::Free::operator()(float* p) const { ::operator delete(p, std::align_val_t(64)); }

@@ -48,6 +48,14 @@ void gemm_block_f32_avx512(const GemmJob& job, int64_t m0, int64_t m1, int64_t n
 void gemm_block_f32_neon(const GemmJob& job, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
 #endif
 
+// The task grid of one GEMM call: M's row tiles and N's column panels split into pm x pn
+// balanced parts (gemm_f32.cpp explains the choice). Also used by the BF16 GEMM, whose
+// register tiles and cache footprint per column match the FP32 AVX-512 kernel's.
+struct Split {
+    int64_t pm = 1, pn = 1;
+};
+Split choose_split(int64_t M, int64_t N, int64_t K, int64_t kc, int mr, int nr, int threads);
+
 // Whether the panel holding column n0 is a narrow (half-width) last panel.
 inline bool is_narrow_panel(int64_t n0, int64_t N, int nr) { return N - n0 <= nr / 2 && N % nr != 0; }
 

@@ -93,40 +93,13 @@ struct TileEpilogue {
     int64_t prefetch_step;
 };
 
-// One register tile: C[MR x ncols] (+)= A[MR x kc] · Bpanel[kc x NV*W], then the epilogue.
-// A is read in place (a[i * lda + k]), B rows are NV*W floats apart.
-//
-// A is not packed: copying MR x KC blocks into k-major panels (as BLIS does) cost 10-30%
-// on every CNN shape measured on Zen 5 (bench/gemm_bench.cpp), since the rows stay in L1
-// across the column panels anyway and the broadcasts are free loads either way.
-//
-// `pf` + k * `pf_step` (bytes) is prefetched at step k: the driver points it at the B data a
-// later call will read, so B streams in from memory while this tile computes.
+// The epilogue of a register tile: C[MR x ncols] (+)= acc, then bias and residual (first K
+// block), the min/max activation (last K block). Shared by every micro-kernel that ends
+// in FP32 accumulators (the FP32 one here, the BF16 one in gemm_bf16_avx512bf16.cpp).
 template <class Vec, int MR, int NV>
-void micro_kernel(int64_t kc, const float* __restrict a, int64_t lda, const float* __restrict b, float* c,
-                  int64_t ldc, int ncols, const TileEpilogue& ep) {
+__attribute__((always_inline)) inline void store_tile(typename Vec::V (&acc)[MR][NV], float* c, int64_t ldc, int ncols, const TileEpilogue& ep) {
     using V = typename Vec::V;
     constexpr int W = Vec::W, NR = NV * W;
-    V acc[MR][NV];
-    EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) acc[i][j] = Vec::zero();
-
-    // Row pointers for the broadcasts; the compiler keeps them in registers or
-    // rematerializes them from a and lda.
-    const float* ar[MR];
-    EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) ar[i] = a + i * lda;
-    const char* pf = ep.prefetch;
-    const int64_t pf_step = ep.prefetch_step;
-    for (int64_t k = 0; k < kc; ++k) {
-        __builtin_prefetch(pf + k * pf_step, 0, 3);
-        V bv[NV];
-        EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) bv[j] = Vec::load(b + j * W);
-        EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) {
-            const V av = Vec::set1(ar[i][k]);
-            EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) acc[i][j] = Vec::fma(av, bv[j], acc[i][j]);
-        }
-        b += NR;
-    }
-
     const V lo = Vec::set1(ep.lo), hi = Vec::set1(ep.hi);
     if (ncols >= NR) {
         V bias[NV];
@@ -168,6 +141,43 @@ void micro_kernel(int64_t kc, const float* __restrict a, int64_t lda, const floa
             }
         }
     }
+}
+
+// One register tile: C[MR x ncols] (+)= A[MR x kc] · Bpanel[kc x NV*W], then the epilogue.
+// A is read in place (a[i * lda + k]), B rows are NV*W floats apart.
+//
+// A is not packed: copying MR x KC blocks into k-major panels (as BLIS does) cost 10-30%
+// on every CNN shape measured on Zen 5 (bench/gemm_bench.cpp), since the rows stay in L1
+// across the column panels anyway and the broadcasts are free loads either way.
+//
+// `pf` + k * `pf_step` (bytes) is prefetched at step k: the driver points it at the B data a
+// later call will read, so B streams in from memory while this tile computes.
+template <class Vec, int MR, int NV>
+void micro_kernel(int64_t kc, const float* __restrict a, int64_t lda, const float* __restrict b, float* c,
+                  int64_t ldc, int ncols, const TileEpilogue& ep) {
+    using V = typename Vec::V;
+    constexpr int W = Vec::W, NR = NV * W;
+    V acc[MR][NV];
+    EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) acc[i][j] = Vec::zero();
+
+    // Row pointers for the broadcasts; the compiler keeps them in registers or
+    // rematerializes them from a and lda.
+    const float* ar[MR];
+    EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) ar[i] = a + i * lda;
+    const char* pf = ep.prefetch;
+    const int64_t pf_step = ep.prefetch_step;
+    for (int64_t k = 0; k < kc; ++k) {
+        __builtin_prefetch(pf + k * pf_step, 0, 3);
+        V bv[NV];
+        EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) bv[j] = Vec::load(b + j * W);
+        EDGECNN_GEMM_UNROLL for (int i = 0; i < MR; ++i) {
+            const V av = Vec::set1(ar[i][k]);
+            EDGECNN_GEMM_UNROLL for (int j = 0; j < NV; ++j) acc[i][j] = Vec::fma(av, bv[j], acc[i][j]);
+        }
+        b += NR;
+    }
+
+    store_tile<Vec, MR, NV>(acc, c, ldc, ncols, ep);
 }
 
 using MicroKernelFn = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, int,
