@@ -50,6 +50,37 @@ std::vector<int> big_cores() {
     return big.empty() ? allowed : big;
 }
 
+int64_t cache_bytes(int cpu, int level, const std::string& sysfs_cpu_dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path dir = fs::path(sysfs_cpu_dir) / ("cpu" + std::to_string(cpu)) / "cache";
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().filename().string().rfind("index", 0) != 0) continue;
+        int lvl = 0;
+        std::string type, size;
+        if (!(std::ifstream(entry.path() / "level") >> lvl) || lvl != level) continue;
+        if (!(std::ifstream(entry.path() / "type") >> type) || type == "Instruction") continue;
+        if (!(std::ifstream(entry.path() / "size") >> size) || size.empty()) continue;
+        char* end = nullptr;
+        const long long n = std::strtoll(size.c_str(), &end, 10);
+        if (n <= 0) continue;
+        const std::string unit = end;
+        if (unit.empty()) return n;
+        if (unit == "K") return n << 10;
+        if (unit == "M") return n << 20;
+    }
+    return 0;
+}
+
+int64_t l2_cache_bytes() {
+    static const int64_t bytes = [] {
+        const std::vector<int> big = big_cores();
+        const int64_t b = cache_bytes(big.empty() ? 0 : big.front(), 2);
+        return b > 0 ? b : int64_t(1) << 20;
+    }();
+    return bytes;
+}
+
 bool set_thread_affinity(const std::vector<int>& cpus) {
     cpu_set_t set;
     CPU_ZERO(&set);

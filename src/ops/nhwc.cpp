@@ -20,6 +20,7 @@
 #include <cstring>
 #include <limits>
 
+#include "base/cpu_topology.hpp"
 #include "base/thread_pool.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/depthwise/dwconv_f32.hpp"
@@ -125,6 +126,9 @@ public:
     }
     int64_t workspace_bytes() const override { return workspace_floats_ * 4; }
     void set_workspace(void* w) override { workspace_ = static_cast<float*>(w); }
+    // Every path copies the weights and the bias in prepare() (dw_, direct_, packed_,
+    // packed_bf16_, group_packed_, tap_packed_, wino_, bias_).
+    bool packs_constant_input(size_t i) const override { return i == 1 || i == 2; }
     // GEMM packings (depthwise and direct weights are cheap to repack and stay out).
     std::vector<PackedWeights> packed_weights() const override {
         std::vector<PackedWeights> out;
@@ -529,8 +533,8 @@ private:
 //   dilations, activation(_alpha/_beta).
 class ExpandDwNhwc final : public OpKernel {
 public:
-    // Output rows per band: the band's expanded input rows (~1 MiB, this machine's L2)
-    // mostly stay in cache between the GEMM writing and the depthwise conv reading them,
+    // Output rows per band: the band's expanded input rows (about the core's L2, from sysfs:
+    // 1 MiB on Zen 5, l2_cache_bytes()) mostly stay in cache between the GEMM writing and the depthwise conv reading them,
     // and the halo rows that two bands both expand stay at most ~1/16 of the rows (3x3: 32
     // rows at stride 1, 8 at stride 2). Measured on lraspp's 260x260x64 expansion (3x3
     // stride 2), 1 thread: 8 rows 1.09 ms, 4 rows 1.27, 16 rows 1.21, unfused 1.79.
@@ -538,7 +542,7 @@ public:
     static int64_t band_rows(int64_t w, int64_t c, int64_t kh, int64_t stride, int64_t dil, int64_t oh) {
         if (const char* e = std::getenv("EDGECNN_EXPAND_DW_BAND"); e && std::atoll(e) > 0) return std::min<int64_t>(std::atoll(e), oh);
         const int64_t ext = (kh - 1) * dil + 1, row_bytes = std::max<int64_t>(1, w * c * 4);
-        const int64_t in_rows = std::max<int64_t>(ext, (int64_t(1) << 20) / row_bytes);
+        const int64_t in_rows = std::max<int64_t>(ext, l2_cache_bytes() / row_bytes);
         int64_t band = (in_rows - ext) / stride + 1;
         const int64_t halo = std::max<int64_t>(0, ext - stride);
         band = std::max(band, (16 * halo + stride - 1) / stride);
@@ -590,6 +594,8 @@ public:
     int64_t workspace_bytes() const override { return workspace_floats_ * 4; }
     void set_workspace(void* w) override { workspace_ = static_cast<float*>(w); }
     std::vector<PackedWeights> packed_weights() const override { return {export_gemm_packing("b", packed_)}; }
+    // Both convolutions' weights and biases (inputs 1-4) live in packed_, bias1_ and dw_.
+    bool packs_constant_input(size_t i) const override { return i >= 1; }
     std::string kernel_name() const override {
         return "gemm+dwconv_f32_" + f32_isa_label() + " /" + std::to_string(band_) + "rows";
     }

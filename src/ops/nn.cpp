@@ -298,6 +298,8 @@ public:
                      out[0]->data<float>(), pool_);
     }
     int64_t packed_bytes() const override { return int64_t((wt_.size() + bias_.size()) * sizeof(float)); }
+    // The fast path runs on wt_ and bias_; the reference fallback reads the originals.
+    bool packs_constant_input(size_t i) const override { return fast_ && (i == 1 || i == 2); }
     std::string kernel_name() const override { return fast_ ? deconv2d_f32_kernel_name(dp_) : "reference"; }
 
 private:
@@ -617,6 +619,7 @@ public:
         gemm_f32(m_, in[0]->data<float>(), k_, packed_, out[0]->data<float>(), n_, ep, pool_);
     }
     int64_t packed_bytes() const override { return int64_t(packed_.bytes() + bias_.size() * 4); }
+    bool packs_constant_input(size_t i) const override { return i == 1 || i == 2; }  // packed_, bias_
     std::vector<PackedWeights> packed_weights() const override { return {export_gemm_packing("b", packed_)}; }
     std::string kernel_name() const override { return "gemm_f32_" + isa_name(packed_.isa()); }
 

@@ -53,6 +53,11 @@ public:
     virtual int64_t packed_bytes() const { return 0; }
     virtual int64_t workspace_bytes() const { return 0; }
     virtual void set_workspace(void* /*workspace*/) {}
+    // Whether the kernel copied constant input `i` into a form of its own (counted in
+    // packed_bytes()) and never reads the original while running; asked after infer().
+    // The plan then does not count that constant as memory it holds, so that weights are
+    // not counted twice.
+    virtual bool packs_constant_input(size_t /*i*/) const { return false; }
     // The packed weights (after infer()), for .ecnn --target files; empty by default.
     virtual std::vector<PackedWeights> packed_weights() const { return {}; }
     // Name of the implementation chosen (for profiles), e.g. "gemm_f32_avx512".

@@ -9,6 +9,7 @@
 #include <limits>
 #include <new>
 
+#include "base/cpu_topology.hpp"
 #include "base/error.hpp"
 #include "passes/fuse_qdq.hpp"
 #include "passes/layout_nhwc.hpp"
@@ -218,8 +219,14 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
         optimize_graph(*sg, opt);
         convert_to_nhwc(*sg);
         sink_transposes(*sg);
+        // The layout pass puts a Transpose on every constant an NHWC node reads in NCHW
+        // (e.g. a full-size addend fused as a conv's residual): fold those now rather
+        // than transposing the constant on every run.
+        if (fold_constants(*sg) > 0) remove_dead_code(*sg);
         read_small_conv_inputs_nchw(*sg);  // the RGB stem reads the model's NCHW input as is
-        fuse_expand_dwconv(*sg);  // after the stem's: an expand conv must be NHWC and settled
+        // After the stem's pass: an expand conv must be NHWC and settled. Worth it where the
+        // expanded map does not fit the core's L2.
+        fuse_expand_dwconv(*sg, l2_cache_bytes());
         fuse_qconv_residual(*sg);  // int8: needs the NHWC layout the passes above settle
     }
     std::unique_ptr<Plan> plan(new Plan());
@@ -227,20 +234,8 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
     const Graph& G = *sg;
     const OpRegistry& reg = OpRegistry::instance();
     plan->values_.resize(G.values.size());
-    // Constants read only as ConvNhwc weights/bias are copied into packed form by the
-    // kernel: they do not count as memory the plan holds.
-    std::vector<bool> read_at_run(G.values.size(), false);
-    for (const Node& node : G.nodes)
-        for (size_t i = 0; i < node.inputs.size(); ++i)
-            if (node.inputs[i] != kNoValue && !(node.domain == "edgecnn" && node.op_type == "ConvNhwc" && (i == 1 || i == 2)) &&
-                !(node.domain == "edgecnn" && node.op_type == "ExpandDwNhwc" && i >= 1))
-                read_at_run[size_t(node.inputs[i])] = true;
-    for (ValueId o : G.outputs) read_at_run[size_t(o)] = true;
     for (size_t v = 0; v < G.values.size(); ++v)
-        if (G.values[v].constant) {
-            plan->values_[v] = *G.values[v].constant;
-            if (read_at_run[v]) plan->constant_bytes_ += int64_t(G.values[v].constant->nbytes());
-        }
+        if (G.values[v].constant) plan->values_[v] = *G.values[v].constant;
     // Kernels, created on the optimized graph (fast ones pack their weights here), and
     // shape inference once more: passes add and rewrite nodes.
     std::vector<Shape> shapes(G.values.size());
@@ -292,6 +287,18 @@ std::unique_ptr<Plan> Plan::compile(const Graph& g, const std::vector<std::uniqu
             throw internal_error(node, e);
         }
     }
+    // Constants the plan holds: those some kernel reads while running, or a graph output.
+    // A constant every reader copied into packed form (OpKernel::packs_constant_input) is
+    // counted once, in packed_bytes_.
+    std::vector<bool> read_at_run(G.values.size(), false);
+    for (size_t n = 0; n < G.nodes.size(); ++n)
+        for (size_t i = 0; i < G.nodes[n].inputs.size(); ++i) {
+            const ValueId id = G.nodes[n].inputs[i];
+            if (id != kNoValue && !plan->kernels_[n]->packs_constant_input(i)) read_at_run[size_t(id)] = true;
+        }
+    for (ValueId o : G.outputs) read_at_run[size_t(o)] = true;
+    for (size_t v = 0; v < G.values.size(); ++v)
+        if (G.values[v].constant && read_at_run[v]) plan->constant_bytes_ += int64_t(G.values[v].constant->nbytes());
     // Arena: every value a node writes, except graph outputs (handed to the caller).
     std::vector<int32_t> first(G.values.size(), -1), last(G.values.size(), -1);
     for (size_t n = 0; n < G.nodes.size(); ++n) {

@@ -197,6 +197,34 @@ std::string fake_sysfs(const std::string& name, const std::vector<std::pair<int,
 }
 }  // namespace
 
+// cpuN/cache/index*/{level,type,size} as Linux writes them: L1d + L1i, a unified L2, an L3.
+TEST(CpuTopology, CacheSizesFromSysfs) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("edgecnn_sysfs_cache_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    auto index = [&](int cpu, int i, int level, const char* type, const char* size) {
+        const fs::path p = dir / ("cpu" + std::to_string(cpu)) / "cache" / ("index" + std::to_string(i));
+        fs::create_directories(p);
+        std::ofstream(p / "level") << level << "\n";
+        std::ofstream(p / "type") << type << "\n";
+        std::ofstream(p / "size") << size << "\n";
+    };
+    index(0, 0, 1, "Data", "32K");
+    index(0, 1, 1, "Instruction", "64K");
+    index(0, 2, 2, "Unified", "512K");
+    index(0, 3, 3, "Unified", "4M");
+    index(1, 0, 1, "Instruction", "32K");  // only an instruction cache at level 1
+    EXPECT_EQ(cache_bytes(0, 1, dir.string()), 32 << 10);
+    EXPECT_EQ(cache_bytes(0, 2, dir.string()), 512 << 10);
+    EXPECT_EQ(cache_bytes(0, 3, dir.string()), int64_t(4) << 20);
+    EXPECT_EQ(cache_bytes(1, 1, dir.string()), 0);
+    EXPECT_EQ(cache_bytes(2, 2, dir.string()), 0);  // no such CPU
+    fs::remove_all(dir);
+    // This machine: whatever sysfs says, a plausible L2 (the 1 MiB fallback included).
+    EXPECT_GE(l2_cache_bytes(), 64 << 10);
+    EXPECT_LE(l2_cache_bytes(), int64_t(64) << 20);
+}
+
 // RK3588-like: 4 x A55 at 1.8 GHz (cpu0-3), 2 + 2 x A76 at 2.256 / 2.4 GHz (cpu4-7).
 TEST(CpuTopology, BigCoresAreTheFastestCluster) {
     const std::string dir = fake_sysfs(
