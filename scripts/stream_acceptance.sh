@@ -2,7 +2,7 @@
 # Issue 7, acceptance 3: real-time segmentation. lraspp_mobilenet_v3_large at 520x520 over
 # 300 JPEG frames of 640x480 at --fps 30 with 2 inference threads, three runs; it holds when
 # two of the three have 0 deadline misses and p99 end-to-end latency under 33 ms. Then the
-# same with BlazeFace at --fps 120 (once the detect-blazeface task exists).
+# same with BlazeFace at --fps 120: three runs, two with 0 misses. Exit 0 when both hold.
 # Each run's per-frame timeline goes to build/stream_trace_runN.csv (what made a frame miss).
 # FPMATH=bf16 runs the lraspp arm with --fpmath bf16 (pointwise convs in bfloat16 on CPUs
 # with AVX512-BF16; 99.3 % pixel agreement with FP32, docs/PERFORMANCE.md); default f32.
@@ -26,10 +26,14 @@ for run in 1 2 3; do
 done
 echo "lraspp: $pass of 3 runs real-time (needs 2)"
 BLAZE=models/fixtures/blazeface_front_128/model.onnx
-if build/edgecnn stream "$BLAZE" --frames "$FRAMES" --task detect-blazeface --max-frames 1 --quiet >/dev/null 2>&1; then
-  echo "== BlazeFace front 128, 120 fps"
-  build/edgecnn stream "$BLAZE" --frames "$FRAMES" --fps 120 --threads 2 --task detect-blazeface --quiet | tail -n 16
-else
-  echo "(BlazeFace at 120 fps skipped: no detect-blazeface task in this build)"
-fi
-[[ $pass -ge 2 ]]
+# "The same with BlazeFace": the same three runs, each real-time with 0 deadline misses
+# (p99 is far under the 8.3 ms deadline), two of three needed.
+blaze=0
+for run in 1 2 3; do
+  echo "== BlazeFace front 128, 120 fps, run $run"
+  out=$(build/edgecnn stream "$BLAZE" --frames "$FRAMES" --fps 120 --threads 2 --task detect-blazeface --quiet)
+  echo "$out" | tail -n 16
+  if echo "$out" | grep -q "^result: REAL-TIME"; then blaze=$((blaze + 1)); fi
+done
+echo "BlazeFace: $blaze of 3 runs real-time (needs 2)"
+[[ $pass -ge 2 && $blaze -ge 2 ]]

@@ -120,6 +120,7 @@ public:
                         int64_t(packed_bf16_.bytes());
         bytes += int64_t(direct_.weights.size() + direct_.bias.size()) * 4;
         for (const auto& p : group_packed_) bytes += int64_t(p.bytes());
+        for (const auto& p : group_packed_bf16_) bytes += int64_t(p.bytes());
         bytes += wino_.bytes();
         for (const auto& p : tap_packed_) bytes += int64_t(p.bytes());
         return bytes;
@@ -148,7 +149,7 @@ public:
             case Path::Depthwise: return "dwconv_f32_nhwc_" + isa;
             case Path::Direct: return "direct_small_cin_f32_" + isa;
             case Path::Pointwise: return packed_bf16_.empty() ? "gemm_f32_" + isa + " (1x1)" : "gemm_bf16_avx512bf16 (1x1)";
-            case Path::Im2col: return "im2col+gemm_f32_" + isa;
+            case Path::Im2col: return group_packed_bf16_.empty() ? "im2col+gemm_f32_" + isa : "im2col+gemm_bf16_avx512bf16";
             case Path::Winograd: return "winograd_f43_" + isa;
             case Path::Zoned: return "zoned_taps+gemm_f32_" + isa;
         }
@@ -205,7 +206,10 @@ public:
                 im2col(x, g * cg, cg, m0, mc, k);
                 GemmEpilogue ec = eg;
                 if (ec.residual) ec.residual += m0 * cout_;
-                gemm_f32(mc, workspace_, k, group_packed_[size_t(g)], y + m0 * cout_ + g * og, cout_, ec, pool_);
+                if (!group_packed_bf16_.empty())
+                    gemm_bf16(mc, workspace_, k, group_packed_bf16_[size_t(g)], y + m0 * cout_ + g * og, cout_, ec, pool_);
+                else
+                    gemm_f32(mc, workspace_, k, group_packed_[size_t(g)], y + m0 * cout_ + g * og, cout_, ec, pool_);
             }
         }
     }
@@ -309,14 +313,24 @@ private:
         full_rows_ = group_ == 1 && dilations_[1] == 1 && int64_t(taps_.size()) == kh_ * kw_;
         // Weights per group as [og, k] with k ordered (tap, channel) to match im2col.
         std::vector<float> wk;
+        auto gather = [&](int64_t g) {
+            wk.resize(static_cast<size_t>(og * k));
+            for (int64_t o = 0; o < og; ++o)
+                for (size_t t = 0; t < taps_.size(); ++t)
+                    for (int64_t c = 0; c < cg; ++c)
+                        wk[size_t(o * k + int64_t(t) * cg + c)] =
+                            w[((g * og + o) * cg + c) * kh_ * kw_ + taps_[t].first * kw_ + taps_[t].second];
+        };
+        // BF16 on the same rule as the pointwise path (K and output channels >= 64).
+        const bool bf16 = fpmath_ == FpMath::Bf16 && std::min(k, og) >= kBf16MinChannels && bf16_gemm_available();
         for (int64_t g = 0; g < group_; ++g) {
+            if (bf16) {
+                gather(g);
+                group_packed_bf16_.push_back(pack_gemm_b_bf16(wk.data(), k, og, k, true));
+                continue;
+            }
             group_packed_.push_back(prepacked_.gemm_or(std::string("g") + std::to_string(g), k, og, [&] {
-                wk.resize(static_cast<size_t>(og * k));
-                for (int64_t o = 0; o < og; ++o)
-                    for (size_t t = 0; t < taps_.size(); ++t)
-                        for (int64_t c = 0; c < cg; ++c)
-                            wk[size_t(o * k + int64_t(t) * cg + c)] =
-                                w[((g * og + o) * cg + c) * kh_ * kw_ + taps_[t].first * kw_ + taps_[t].second];
+                gather(g);
                 return pack_gemm_b_f32(wk.data(), k, og, k, true);
             }));
         }
@@ -510,6 +524,7 @@ private:
     PackedGemmBBf16 packed_bf16_;  // instead of packed_: a pointwise conv under FpMath::Bf16
     FpMath fpmath_;
     std::vector<PackedGemmB> group_packed_;
+    std::vector<PackedGemmBBf16> group_packed_bf16_;  // instead of group_packed_ under FpMath::Bf16
     WinogradF43Weights wino_;
     WinogradParams wino_params_;
     std::vector<float> bias_;

@@ -7,6 +7,7 @@
 
 #include "base/cpu_features.hpp"
 #include "kernels/deconv/deconv_f32.hpp"
+#include "kernels/gemm/gemm_bf16.hpp"
 #include "kernels/gemm/gemm_f32.hpp"
 #include "kernels/reference/conv_ref.hpp"
 #include "kernels/reference/gemm_ref.hpp"
@@ -593,11 +594,23 @@ public:
         const Tensor* b = a.constant_input(1);
         k_ = trans_b ? b->dim(1) : b->dim(0);
         n_ = trans_b ? b->dim(0) : b->dim(1);
-        packed_ = PrepackedSet(a).gemm_or("b", k_, n_, [&] {
-            std::vector<float> scaled(b->data<float>(), b->data<float>() + b->numel());
-            for (float& v : scaled) v *= alpha;
-            return pack_gemm_b_f32(scaled.data(), k_, n_, trans_b ? k_ : n_, trans_b);
-        });
+        auto scaled = [&] {
+            std::vector<float> v(b->data<float>(), b->data<float>() + b->numel());
+            for (float& x : v) x *= alpha;
+            return v;
+        };
+        // BF16 (SessionOptions::fpmath) on the rule of the convolutions (src/ops/nhwc.cpp):
+        // K and N >= 64. A classifier head at batch 1 reads its weights once per run, so
+        // halving their bytes is what counts there.
+        if (a.fpmath() == FpMath::Bf16 && std::min(k_, n_) >= 64 && bf16_gemm_available()) {
+            const std::vector<float> s = scaled();
+            packed_bf16_ = pack_gemm_b_bf16(s.data(), k_, n_, trans_b ? k_ : n_, trans_b);
+        } else {
+            packed_ = PrepackedSet(a).gemm_or("b", k_, n_, [&] {
+                const std::vector<float> s = scaled();
+                return pack_gemm_b_f32(s.data(), k_, n_, trans_b ? k_ : n_, trans_b);
+            });
+        }
         if (const Tensor* c = a.constant_input(2)) {
             bias_.assign(c->data<float>(), c->data<float>() + n_);
             for (float& v : bias_) v *= beta;
@@ -616,16 +629,23 @@ public:
     void run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
         GemmEpilogue ep;
         ep.bias = bias_.empty() ? nullptr : bias_.data();
-        gemm_f32(m_, in[0]->data<float>(), k_, packed_, out[0]->data<float>(), n_, ep, pool_);
+        if (!packed_bf16_.empty()) gemm_bf16(m_, in[0]->data<float>(), k_, packed_bf16_, out[0]->data<float>(), n_, ep, pool_);
+        else gemm_f32(m_, in[0]->data<float>(), k_, packed_, out[0]->data<float>(), n_, ep, pool_);
     }
-    int64_t packed_bytes() const override { return int64_t(packed_.bytes() + bias_.size() * 4); }
+    int64_t packed_bytes() const override { return int64_t(packed_.bytes() + packed_bf16_.bytes() + bias_.size() * 4); }
     bool packs_constant_input(size_t i) const override { return i == 1 || i == 2; }  // packed_, bias_
-    std::vector<PackedWeights> packed_weights() const override { return {export_gemm_packing("b", packed_)}; }
-    std::string kernel_name() const override { return "gemm_f32_" + isa_name(packed_.isa()); }
+    std::vector<PackedWeights> packed_weights() const override {
+        if (packed_.empty()) return {};
+        return {export_gemm_packing("b", packed_)};
+    }
+    std::string kernel_name() const override {
+        return packed_bf16_.empty() ? "gemm_f32_" + isa_name(packed_.isa()) : "gemm_bf16_avx512bf16";
+    }
 
 private:
     ThreadPool* pool_;
     PackedGemmB packed_;
+    PackedGemmBBf16 packed_bf16_;  // instead of packed_ under FpMath::Bf16
     std::vector<float> bias_;
     int64_t m_ = 0, k_ = 0, n_ = 0;
 };

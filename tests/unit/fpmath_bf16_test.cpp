@@ -85,6 +85,63 @@ TEST(FpMathBf16, WideConvsTakeBf16NarrowOnesStayF32) {
     EXPECT_LT(max_diff, 1e-2 * max_abs) << "max |bf16 - f32| " << max_diff << " of max |y| " << max_abs;
 }
 
+// x[1,64,9,11] -> 3x3 stride-2 conv 64->64 (im2col, K = 576) -> GlobalAveragePool -> Flatten
+// -> Gemm 64->64: the two other GEMM users with a bf16 path.
+onnx::ModelProto im2col_gemm_net() {
+    test::SyntheticNet s;
+    s.model.set_ir_version(8);
+    s.model.add_opset_import()->set_version(13);
+    auto* g = s.model.mutable_graph();
+    g->set_name("im2col_gemm");
+    test::add_value_info(g->add_input(), "x", {"1", "64", "9", "11"});
+    std::string a = s.conv("x", "strided", 64, 64, 3, 2);
+    s.node("GlobalAveragePool", {a}, "gap");
+    auto* fl = s.node("Flatten", {"gap"}, "flat");
+    test::SyntheticNet::int1(fl, "axis", 1);
+    s.weight("fc_w", {64, 64});
+    s.weight("fc_b", {64});
+    auto* fc = s.node("Gemm", {"flat", "fc_w", "fc_b"}, "y");
+    test::SyntheticNet::int1(fc, "transB", 1);
+    test::add_value_info(g->add_output(), "y", {"1", "64"});
+    return s.model;
+}
+
+std::string kernel_of_op(const Session& s, const std::string& op) {
+    const Plan* p = s.plan();
+    for (size_t i = 0; i < p->graph().nodes.size(); ++i)
+        if (p->graph().nodes[i].op_type == op) return p->kernels()[i]->kernel_name();
+    return "";
+}
+
+TEST(FpMathBf16, Im2colConvAndGemmTakeBf16) {
+    auto graph = test::import_model(im2col_gemm_net(), "im2col_gemm");
+    std::mt19937 rng(7);
+    Tensor x(DType::F32, {1, 64, 9, 11});
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = u(rng);
+    Session f32(graph);
+    SessionOptions o;
+    o.fpmath = FpMath::Bf16;
+    Session bf16(graph, o);
+    const Tensor yf = f32.run({{"x", x}})[0].second;
+    const Tensor yb = bf16.run({{"x", x}})[0].second;
+    EXPECT_EQ(kernel_of_op(f32, "ConvNhwc").find("im2col+gemm_f32"), 0u) << kernel_of_op(f32, "ConvNhwc");
+    EXPECT_EQ(kernel_of_op(f32, "Gemm").find("gemm_f32"), 0u) << kernel_of_op(f32, "Gemm");
+    double max_diff = 0, max_abs = 0;
+    for (int64_t i = 0; i < yf.numel(); ++i) {
+        max_diff = std::max(max_diff, double(std::fabs(yf.data<float>()[i] - yb.data<float>()[i])));
+        max_abs = std::max(max_abs, double(std::fabs(yf.data<float>()[i])));
+    }
+    if (!bf16_gemm_available()) {
+        EXPECT_EQ(max_diff, 0.0);
+        return;
+    }
+    EXPECT_EQ(kernel_of_op(bf16, "ConvNhwc"), "im2col+gemm_bf16_avx512bf16");
+    EXPECT_EQ(kernel_of_op(bf16, "Gemm"), "gemm_bf16_avx512bf16");
+    EXPECT_GT(max_diff, 0.0);
+    EXPECT_LT(max_diff, 1e-2 * max_abs) << "max |bf16 - f32| " << max_diff << " of max |y| " << max_abs;
+}
+
 TEST(FpMathBf16, LowerIsaLevelKeepsF32) {
     IsaGuard g(Isa::Avx2);
     auto graph = test::import_model(pointwise_net(), "pointwise");
