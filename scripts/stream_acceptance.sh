@@ -4,7 +4,7 @@
 # two of the three have 0 deadline misses and p99 end-to-end latency under 33 ms. Then the
 # same with BlazeFace at --fps 120: three runs, two with 0 misses. Exit 0 when both hold.
 # Each run's per-frame timeline goes to build/stream_trace_runN.csv (what made a frame miss).
-# FPMATH=bf16 runs the lraspp arm with --fpmath bf16 (pointwise convs in bfloat16 on CPUs
+# FPMATH=bf16 runs the lraspp arm with --fpmath bf16 (compute-bound convs in bfloat16 on CPUs
 # with AVX512-BF16; 99.3 % pixel agreement with FP32, docs/PERFORMANCE.md); default f32.
 # Needs a Release build in build/ and the model cache (models/README.md). Run it on an
 # otherwise idle machine: other processes' load shows up directly in the latencies.

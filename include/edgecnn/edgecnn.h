@@ -120,7 +120,8 @@ typedef struct ecnn_session_options {
     int64_t max_arena_bytes; /* limit for activations + scratch (0: none); over it: ECNN_ERROR_LIMIT */
     int optimization_level;  /* 1 (default): fast kernels; 0: reference interpreter */
     /* Float arithmetic (ecnn_fpmath): ECNN_FPMATH_F32 (default), or ECNN_FPMATH_BF16: layers
-     * with a bfloat16 kernel (pointwise convolutions; x86 CPUs with AVX512-BF16) round their
+     * with a bfloat16 kernel (convolutions and Gemm layers whose GEMM has K and N >= 64; x86
+     * CPUs with AVX512-BF16) round their
      * operands to bf16 and accumulate in float32: up to twice as fast, ~2^-9 relative error
      * per operand; every other layer, and every other CPU, stays float32. Added after the
      * fields above: a struct_size that ends before it means F32. */

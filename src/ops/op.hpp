@@ -67,8 +67,8 @@ public:
 class ThreadPool;
 
 // Arithmetic a session allows float layers (SessionOptions::fpmath). F32: IEEE single
-// precision throughout. Bf16: layers whose kernels have a bfloat16 path (pointwise
-// convolutions, on CPUs with AVX512-BF16) round their operands to bf16 and accumulate in
+// precision throughout. Bf16: layers whose kernels have a bfloat16 path (convolutions and
+// Gemm layers whose GEMM has K and N >= 64, on CPUs with AVX512-BF16) round their operands to bf16 and accumulate in
 // FP32: up to twice the multiply rate, a relative error of about 2^-9 per operand.
 enum class FpMath { F32, Bf16 };
 

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
     c_run->add_option("--input,-i", run.inputs, "NAME=FILE (.npy or .pb); FILE alone binds inputs in order");
     c_run->add_option("--out,-o", run.out_dir, "Write outputs to this folder (same format as the inputs)");
     c_run->add_flag("--dump-all", run.dump_all, "Also write every intermediate tensor to --out");
-    c_run->add_option("--fpmath", run.fpmath, "Float arithmetic: f32 (default) or bf16 (pointwise convs in bfloat16 with float32 sums, on AVX512-BF16 CPUs)");
+    c_run->add_option("--fpmath", run.fpmath, "Float arithmetic: f32 (default) or bf16 (convs and Gemm layers with K, N >= 64 in bfloat16 with float32 sums, on AVX512-BF16 CPUs)");
     add_image_options(c_run, run.image);
     add_task_options(c_run, run.task);
 
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     c_bench->add_option("--warmup", bench.warmup, "Untimed runs first (default 10)");
     c_bench->add_option("--runs,-n", bench.runs, "Timed runs (default 50)");
     c_bench->add_option("--opt-level", bench.opt_level, "0: reference interpreter, 1: optimized (default)");
-    c_bench->add_option("--fpmath", bench.fpmath, "Float arithmetic: f32 (default) or bf16 (pointwise convs in bfloat16 with float32 sums, on AVX512-BF16 CPUs)");
+    c_bench->add_option("--fpmath", bench.fpmath, "Float arithmetic: f32 (default) or bf16 (convs and Gemm layers with K, N >= 64 in bfloat16 with float32 sums, on AVX512-BF16 CPUs)");
     c_bench->add_option("--vs-fpmath", bench.vs_fpmath,
                         "The --vs model's float arithmetic; without --vs, the same model again with it (same inputs; "
                         "prints how far its outputs are from the first's)");
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     c_prof->add_option("model", prof.model, "Model file (.onnx or .ecnn)")->required();
     c_prof->add_option("--input-shape", prof.input_shapes, "Bind a dynamic input: NAME=1x3x224x224");
     c_prof->add_option("--threads,-t", prof.threads, "Threads, counting the caller");
-    c_prof->add_option("--fpmath", prof.fpmath, "Float arithmetic: f32 (default) or bf16 (pointwise convs in bfloat16 with float32 sums, on AVX512-BF16 CPUs)");
+    c_prof->add_option("--fpmath", prof.fpmath, "Float arithmetic: f32 (default) or bf16 (convs and Gemm layers with K, N >= 64 in bfloat16 with float32 sums, on AVX512-BF16 CPUs)");
     c_prof->add_option("--warmup", prof.warmup, "Untimed runs first");
     c_prof->add_option("--runs,-n", prof.runs, "Profiled runs");
     c_prof->add_option("--top", prof.top, "Only the N slowest layers (implies --sort)");
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     c_stream->add_option("--frames", stream.frames_dir, "Folder of JPEG/PNG frames (name order)")->required();
     c_stream->add_option("--fps", stream.fps, "Target frame rate: frames are released at this pace (default 30)");
     c_stream->add_option("--threads,-t", stream.threads, "Inference threads, counting the caller (default 1)");
-    c_stream->add_option("--fpmath", stream.fpmath, "Float arithmetic: f32 (default) or bf16 (pointwise convs in bfloat16 with float32 sums, on AVX512-BF16 CPUs)");
+    c_stream->add_option("--fpmath", stream.fpmath, "Float arithmetic: f32 (default) or bf16 (convs and Gemm layers with K, N >= 64 in bfloat16 with float32 sums, on AVX512-BF16 CPUs)");
     c_stream->add_option("--max-frames", stream.max_frames, "Only the first N frames");
     c_stream->add_option("--queue", stream.queue, "Depth of the bounded queue between stages (default 2)");
     c_stream->add_option("--out,-o", stream.out_dir, "Write annotated frames here (after timing)");
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
     c_eval->add_option("--top-k", eval.top_k, "Also report top-k accuracy");
     c_eval->add_option("--batch", eval.batch, "Images per run when the batch dim is dynamic (default 100)");
     c_eval->add_option("--threads,-t", eval.threads, "Threads, counting the caller (default 1)");
-    c_eval->add_option("--fpmath", eval.fpmath, "Float arithmetic: f32 (default) or bf16 (pointwise convs in bfloat16 with float32 sums, on AVX512-BF16 CPUs)");
+    c_eval->add_option("--fpmath", eval.fpmath, "Float arithmetic: f32 (default) or bf16 (convs and Gemm layers with K, N >= 64 in bfloat16 with float32 sums, on AVX512-BF16 CPUs)");
     c_eval->add_option("--limit", eval.limit, "Only the first N images");
     add_preprocess_options(c_eval, eval.image);
 
