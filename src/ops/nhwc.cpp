@@ -71,10 +71,6 @@ std::vector<int64_t> ints_of_size(const OpAttrs& a, const char* key, size_t n, i
     return v;
 }
 
-// Under FpMath::Bf16, pointwise convolutions with at least this many input and output
-// channels run the BF16 GEMM (see ConvNhwc::prepare).
-constexpr int64_t kBf16MinChannels = 64;
-
 class ConvNhwc final : public OpKernel {
 public:
     explicit ConvNhwc(const OpAttrs& a) : pool_(a.pool()), prepacked_(a), fpmath_(a.fpmath()) {
@@ -249,15 +245,9 @@ private:
                          pads_[0] == 0 && pads_[1] == 0 && pads_[2] == 0 && pads_[3] == 0;
         if (pointwise) {
             path_ = Path::Pointwise;
-            // BF16 where the session allows it and the CPU has it, on layers with at least 64
-            // channels in and out. Those are compute-bound, where vdpbf16ps's double rate pays
-            // (bench/gemm_bench: 1.9x at 160x960 on 33x33). A layer with a narrow side is
-            // closer to memory-bound (at K = 16 bf16 is slower: converting A costs) and, in
-            // lraspp_mobilenet_v3_large, those early high-resolution layers carried most of
-            // the bf16 error: all 1x1 layers with K >= 32 in bf16 gave 1.40x and 98.3-98.7 %
-            // pixel agreement with FP32 on photos; this rule 1.34x and 99.3-99.4 %
-            // (edgecnn bench --vs-fpmath bf16, docs/PERFORMANCE.md).
-            if (fpmath_ == FpMath::Bf16 && std::min(cin_, cout_) >= kBf16MinChannels && bf16_gemm_available())
+            // BF16 where the session allows it, the CPU has it and the layer is compute-bound
+            // (kBf16MinGemmDim explains the rule).
+            if (fpmath_ == FpMath::Bf16 && std::min(cin_, cout_) >= kBf16MinGemmDim && bf16_gemm_available())
                 packed_bf16_ = pack_gemm_b_bf16(w, cin_, cout_, cin_, true);
             else
                 packed_ = prepacked_.gemm_or("b", cin_, cout_, [&] { return pack_gemm_b_f32(w, cin_, cout_, cin_, true); });
@@ -321,8 +311,8 @@ private:
                         wk[size_t(o * k + int64_t(t) * cg + c)] =
                             w[((g * og + o) * cg + c) * kh_ * kw_ + taps_[t].first * kw_ + taps_[t].second];
         };
-        // BF16 on the same rule as the pointwise path (K and output channels >= 64).
-        const bool bf16 = fpmath_ == FpMath::Bf16 && std::min(k, og) >= kBf16MinChannels && bf16_gemm_available();
+        // BF16 on the same rule as the pointwise path.
+        const bool bf16 = fpmath_ == FpMath::Bf16 && std::min(k, og) >= kBf16MinGemmDim && bf16_gemm_available();
         for (int64_t g = 0; g < group_; ++g) {
             if (bf16) {
                 gather(g);

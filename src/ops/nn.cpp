@@ -599,10 +599,10 @@ public:
             for (float& x : v) x *= alpha;
             return v;
         };
-        // BF16 (SessionOptions::fpmath) on the rule of the convolutions (src/ops/nhwc.cpp):
-        // K and N >= 64. A classifier head at batch 1 reads its weights once per run, so
-        // halving their bytes is what counts there.
-        if (a.fpmath() == FpMath::Bf16 && std::min(k_, n_) >= 64 && bf16_gemm_available()) {
+        // BF16 (SessionOptions::fpmath) on the convolutions' rule (kBf16MinGemmDim). A
+        // classifier head at batch 1 reads its weights once per run, so halving their bytes
+        // is what counts there.
+        if (a.fpmath() == FpMath::Bf16 && std::min(k_, n_) >= kBf16MinGemmDim && bf16_gemm_available()) {
             const std::vector<float> s = scaled();
             packed_bf16_ = pack_gemm_b_bf16(s.data(), k_, n_, trans_b ? k_ : n_, trans_b);
         } else {

@@ -20,6 +20,15 @@
 
 namespace edgecnn {
 
+// Layers take the BF16 GEMM under FpMath::Bf16 when their K and N are both at least this:
+// those are compute-bound, where vdpbf16ps's double rate pays (bench/gemm_bench: 1.9x at
+// 160x960 on 33x33). A GEMM with a narrow side is closer to memory-bound (at K = 16 bf16 is
+// slower: converting A costs) and, in lraspp_mobilenet_v3_large, such early high-resolution
+// layers carried most of the bf16 error: every 1x1 layer with K >= 32 in bf16 gave 1.40x and
+// 98.3-98.7 % pixel agreement with FP32 on photos, this rule 1.34x and 99.3-99.4 %
+// (edgecnn bench --vs-fpmath bf16, docs/PERFORMANCE.md).
+inline constexpr int64_t kBf16MinGemmDim = 64;
+
 // The CPU runs the BF16 kernel: AVX-512 (F, BW, DQ, VL) plus AVX512_BF16, at an active ISA
 // level of AVX-512 (EDGECNN_ISA=avx2 turns it off like the other AVX-512 kernels).
 bool bf16_gemm_available();
