@@ -51,13 +51,10 @@ double peak_gflops() {
     return env ? std::atof(env) : 260.0;
 }
 
-void bm_gemm(benchmark::State& state, Shape s, int threads, Isa isa) {
-    set_isa_override(isa);
-    if (active_isa() != isa) {
-        set_isa_override(std::nullopt);
-        state.SkipWithError("ISA not available on this CPU");
-        return;
-    }
+// Random A, B, bias for `s`; `pack(B)` packs B ([N, K]) and `run(packed, A, C, ep, pool)`
+// is one GEMM call with a bias + Relu epilogue, timed; rates as counters.
+template <class Pack, class Run>
+void time_gemm(benchmark::State& state, Shape s, int threads, Pack&& pack, Run&& run) {
     std::mt19937 rng(42);
     std::uniform_real_distribution<float> dist(-1.f, 1.f);
     std::vector<float> A(static_cast<size_t>(s.M * s.K)), B(static_cast<size_t>(s.K * s.N)),
@@ -65,13 +62,13 @@ void bm_gemm(benchmark::State& state, Shape s, int threads, Isa isa) {
     for (float& v : A) v = dist(rng);
     for (float& v : B) v = dist(rng);
     for (float& v : bias) v = dist(rng);
-    const PackedGemmB packed = pack_gemm_b_f32(B.data(), s.K, s.N, s.K, /*b_is_nk=*/true, isa);
+    const auto packed = pack(B.data());
     std::unique_ptr<ThreadPool> pool = threads > 1 ? std::make_unique<ThreadPool>(threads) : nullptr;
     GemmEpilogue ep;
     ep.bias = bias.data();
     ep.act.kind = Activation::Relu;
     for (auto _ : state) {
-        gemm_f32(s.M, A.data(), s.K, packed, C.data(), s.N, ep, pool.get());
+        run(packed, A.data(), C.data(), ep, pool.get());
         benchmark::DoNotOptimize(C.data());
         benchmark::ClobberMemory();
     }
@@ -79,6 +76,20 @@ void bm_gemm(benchmark::State& state, Shape s, int threads, Isa isa) {
     state.counters["GFLOP"] = benchmark::Counter(flop * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
     state.counters["pct_peak"] =
         benchmark::Counter(flop * 1e-9 * 100.0 / peak_gflops(), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void bm_gemm(benchmark::State& state, Shape s, int threads, Isa isa) {
+    set_isa_override(isa);
+    if (active_isa() != isa) {
+        set_isa_override(std::nullopt);
+        state.SkipWithError("ISA not available on this CPU");
+        return;
+    }
+    time_gemm(
+        state, s, threads, [&](const float* B) { return pack_gemm_b_f32(B, s.K, s.N, s.K, /*b_is_nk=*/true, isa); },
+        [&](const PackedGemmB& p, const float* A, float* C, const GemmEpilogue& ep, ThreadPool* pool) {
+            gemm_f32(s.M, A, s.K, p, C, s.N, ep, pool);
+        });
     set_isa_override(std::nullopt);
 }
 
@@ -87,27 +98,11 @@ void bm_gemm_bf16(benchmark::State& state, Shape s, int threads) {
         state.SkipWithError("no AVX512-BF16 on this CPU");
         return;
     }
-    std::mt19937 rng(42);
-    std::uniform_real_distribution<float> dist(-1.f, 1.f);
-    std::vector<float> A(static_cast<size_t>(s.M * s.K)), B(static_cast<size_t>(s.K * s.N)),
-        bias(static_cast<size_t>(s.N)), C(static_cast<size_t>(s.M * s.N));
-    for (float& v : A) v = dist(rng);
-    for (float& v : B) v = dist(rng);
-    for (float& v : bias) v = dist(rng);
-    const PackedGemmBBf16 packed = pack_gemm_b_bf16(B.data(), s.K, s.N, s.K, /*b_is_nk=*/true);
-    std::unique_ptr<ThreadPool> pool = threads > 1 ? std::make_unique<ThreadPool>(threads) : nullptr;
-    GemmEpilogue ep;
-    ep.bias = bias.data();
-    ep.act.kind = Activation::Relu;
-    for (auto _ : state) {
-        gemm_bf16(s.M, A.data(), s.K, packed, C.data(), s.N, ep, pool.get());
-        benchmark::DoNotOptimize(C.data());
-        benchmark::ClobberMemory();
-    }
-    const double flop = 2.0 * double(s.M) * double(s.N) * double(s.K);
-    state.counters["GFLOP"] = benchmark::Counter(flop * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["pct_peak"] =
-        benchmark::Counter(flop * 1e-9 * 100.0 / peak_gflops(), benchmark::Counter::kIsIterationInvariantRate);
+    time_gemm(
+        state, s, threads, [&](const float* B) { return pack_gemm_b_bf16(B, s.K, s.N, s.K, /*b_is_nk=*/true); },
+        [&](const PackedGemmBBf16& p, const float* A, float* C, const GemmEpilogue& ep, ThreadPool* pool) {
+            gemm_bf16(s.M, A, s.K, p, C, s.N, ep, pool);
+        });
 }
 
 }  // namespace

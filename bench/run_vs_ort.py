@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """edgecnn vs ONNX Runtime 1.30 on the model suite; prints one Markdown table.
 
-    /usr/bin/python3 bench/run_vs_ort.py [--models a,b] [--threads 1,2] [--rounds 3]
+    /usr/bin/python3 bench/run_vs_ort.py [--models a,b] [--threads 1,2] [--rounds 3] [--fpmath bf16]
                                          [--edgecnn build/edgecnn] [--ec-runs N] [--ec-warmup N]
                                          [--peak-gflops 260] [--json-out FILE] [--int8 DIR]
 
@@ -96,6 +96,7 @@ def main():
     ap.add_argument("--ec-warmup", type=int, help="override --warmup for edgecnn only")
     ap.add_argument("--ec-runs", type=int, help="override --runs for edgecnn only (slow engines)")
     ap.add_argument("--peak-gflops", type=float, default=260.0, help="FP32 peak per core (bench/fma_peak.sh)")
+    ap.add_argument("--fpmath", default="f32", help="edgecnn's float arithmetic: f32 (default) or bf16")
     ap.add_argument("--json-out", help="also write every measurement to this JSON file")
     ap.add_argument("--int8", metavar="DIR", help="time the QDQ int8 models DIR/<model>.int8.onnx (made when missing)")
     a = ap.parse_args()
@@ -142,7 +143,7 @@ def main():
             for t in threads:
                 res = results[(m, t)]
                 ec_cmd = [a.edgecnn, "bench", path, "--threads", str(t), "--warmup", str(ec_warmup),
-                          "--runs", str(ec_runs), "--json"] + shape_args
+                          "--runs", str(ec_runs), "--json", "--fpmath", a.fpmath] + shape_args
                 ort_cmd = [a.node, ort_js, path, "--threads", str(t), "--warmup", str(a.warmup),
                            "--runs", str(a.runs)] + shape_args
                 order = [("ec", ec_cmd), ("ort", ort_cmd)]

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "edgecnn/edgecnn.h"
@@ -36,21 +37,31 @@ onnx::ModelProto pointwise_net() {
     return s.model;
 }
 
-Tensor random_input(std::mt19937& rng) {
-    Tensor t(DType::F32, {1, 16, 9, 11});
+Tensor random_input(std::mt19937& rng, Shape shape = {1, 16, 9, 11}) {
+    Tensor t(DType::F32, shape);
     std::uniform_real_distribution<float> u(-1.f, 1.f);
     for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = u(rng);
     return t;
 }
 
-// Kernel name of the plan step that computes node `name` (the passes rename nodes with
-// suffixes such as "/nhwc", so by prefix).
-std::string kernel_of(const Session& s, const std::string& name) {
+// Kernel name of the first plan step of type `op` whose node name starts with `name` (the
+// passes rename nodes with suffixes such as "/nhwc", so by prefix).
+std::string kernel_of(const Session& s, const std::string& name, const std::string& op = "ConvNhwc") {
     const Plan* p = s.plan();
     for (size_t i = 0; i < p->graph().nodes.size(); ++i)
-        if (p->graph().nodes[i].name.rfind(name, 0) == 0 && p->graph().nodes[i].op_type == "ConvNhwc")
+        if (p->graph().nodes[i].name.rfind(name, 0) == 0 && p->graph().nodes[i].op_type == op)
             return p->kernels()[i]->kernel_name();
     return "";
+}
+
+// max |a - b| and max |a| over two outputs of the same shape.
+std::pair<double, double> max_diff_and_abs(const Tensor& a, const Tensor& b) {
+    double diff = 0, mag = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) {
+        diff = std::max(diff, double(std::fabs(a.data<float>()[i] - b.data<float>()[i])));
+        mag = std::max(mag, double(std::fabs(a.data<float>()[i])));
+    }
+    return {diff, mag};
 }
 
 TEST(FpMathBf16, WideConvsTakeBf16NarrowOnesStayF32) {
@@ -67,11 +78,7 @@ TEST(FpMathBf16, WideConvsTakeBf16NarrowOnesStayF32) {
     EXPECT_EQ(kernel_of(bf16, "narrow_in").find("gemm_f32"), 0u) << kernel_of(bf16, "narrow_in");
     EXPECT_EQ(kernel_of(bf16, "narrow_out").find("gemm_f32"), 0u) << kernel_of(bf16, "narrow_out");
     ASSERT_EQ(yf.shape(), yb.shape());
-    double max_diff = 0, max_abs = 0;
-    for (int64_t i = 0; i < yf.numel(); ++i) {
-        max_diff = std::max(max_diff, double(std::fabs(yf.data<float>()[i] - yb.data<float>()[i])));
-        max_abs = std::max(max_abs, double(std::fabs(yf.data<float>()[i])));
-    }
+    const auto [max_diff, max_abs] = max_diff_and_abs(yf, yb);
     if (!bf16_gemm_available()) {
         // No AVX512-BF16: the option changes nothing.
         EXPECT_EQ(kernel_of(bf16, "wide").find("gemm_f32"), 0u) << kernel_of(bf16, "wide");
@@ -106,38 +113,26 @@ onnx::ModelProto im2col_gemm_net() {
     return s.model;
 }
 
-std::string kernel_of_op(const Session& s, const std::string& op) {
-    const Plan* p = s.plan();
-    for (size_t i = 0; i < p->graph().nodes.size(); ++i)
-        if (p->graph().nodes[i].op_type == op) return p->kernels()[i]->kernel_name();
-    return "";
-}
-
 TEST(FpMathBf16, Im2colConvAndGemmTakeBf16) {
     auto graph = test::import_model(im2col_gemm_net(), "im2col_gemm");
     std::mt19937 rng(7);
-    Tensor x(DType::F32, {1, 64, 9, 11});
-    std::uniform_real_distribution<float> u(-1.f, 1.f);
-    for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = u(rng);
+    const Tensor x = random_input(rng, {1, 64, 9, 11});
     Session f32(graph);
     SessionOptions o;
     o.fpmath = FpMath::Bf16;
     Session bf16(graph, o);
     const Tensor yf = f32.run({{"x", x}})[0].second;
     const Tensor yb = bf16.run({{"x", x}})[0].second;
-    EXPECT_EQ(kernel_of_op(f32, "ConvNhwc").find("im2col+gemm_f32"), 0u) << kernel_of_op(f32, "ConvNhwc");
-    EXPECT_EQ(kernel_of_op(f32, "Gemm").find("gemm_f32"), 0u) << kernel_of_op(f32, "Gemm");
-    double max_diff = 0, max_abs = 0;
-    for (int64_t i = 0; i < yf.numel(); ++i) {
-        max_diff = std::max(max_diff, double(std::fabs(yf.data<float>()[i] - yb.data<float>()[i])));
-        max_abs = std::max(max_abs, double(std::fabs(yf.data<float>()[i])));
-    }
+    EXPECT_EQ(kernel_of(f32, "", "ConvNhwc").find("im2col+gemm_f32"), 0u) << kernel_of(f32, "", "ConvNhwc");
+    EXPECT_EQ(kernel_of(f32, "", "Gemm").find("gemm_f32"), 0u) << kernel_of(f32, "", "Gemm");
+    ASSERT_EQ(yf.shape(), yb.shape());
+    const auto [max_diff, max_abs] = max_diff_and_abs(yf, yb);
     if (!bf16_gemm_available()) {
         EXPECT_EQ(max_diff, 0.0);
         return;
     }
-    EXPECT_EQ(kernel_of_op(bf16, "ConvNhwc"), "im2col+gemm_bf16_avx512bf16");
-    EXPECT_EQ(kernel_of_op(bf16, "Gemm"), "gemm_bf16_avx512bf16");
+    EXPECT_EQ(kernel_of(bf16, "", "ConvNhwc"), "im2col+gemm_bf16_avx512bf16");
+    EXPECT_EQ(kernel_of(bf16, "", "Gemm"), "gemm_bf16_avx512bf16");
     EXPECT_GT(max_diff, 0.0);
     EXPECT_LT(max_diff, 1e-2 * max_abs) << "max |bf16 - f32| " << max_diff << " of max |y| " << max_abs;
 }

@@ -15,6 +15,7 @@
 #include "base/dtype.hpp"
 #include "base/error.hpp"
 #include "base/thread_pool.hpp"
+#include "gemm_test_util.hpp"
 #include "isa_test_util.hpp"
 #include "kernels/gemm/gemm_bf16.hpp"
 
@@ -104,18 +105,8 @@ void run_case(const Case& c, std::mt19937& rng) {
         }
 }
 
-ActivationParams act_of(Activation kind) {
-    ActivationParams p;
-    p.kind = kind;
-    if (kind == Activation::Clip) p.alpha = -0.5f, p.beta = 6.f;
-    if (kind == Activation::HardSigmoid) p.alpha = 0.2f, p.beta = 0.5f;
-    if (kind == Activation::LeakyRelu) p.alpha = 0.1f;
-    return p;
-}
-
-constexpr Activation kAllActs[] = {Activation::None,      Activation::Relu,    Activation::Clip,
-                                   Activation::HardSigmoid, Activation::HardSwish, Activation::Sigmoid,
-                                   Activation::Silu,      Activation::LeakyRelu, Activation::Tanh};
+using test::gemm_test_act;
+constexpr const auto& kAllActs = test::kGemmTestActs;
 
 }  // namespace
 
@@ -148,7 +139,7 @@ TEST(GemmBf16, SmallShapesAgainstScalarTwin) {
                 c.bias = n_case % 3 != 1;
                 c.residual = n_case % 4 == 2;
                 c.residual_in_place = n_case % 8 == 6;
-                c.act = act_of(kAllActs[n_case % 9]);
+                c.act = gemm_test_act(kAllActs[n_case % 9]);
                 c.threads = n_case % 7 == 0 ? 2 : 0;
                 run_case(c, rng);
                 ++n_case;
@@ -176,7 +167,7 @@ TEST(GemmBf16, LargeAndBlockedShapes) {
         c.bias = true;
         c.residual = n_case % 2 == 1;
         c.residual_in_place = n_case % 4 == 3;
-        c.act = act_of(kAllActs[(n_case * 4) % 9]);
+        c.act = gemm_test_act(kAllActs[(n_case * 4) % 9]);
         c.threads = n_case % 3;
         run_case(c, rng);
         ++n_case;

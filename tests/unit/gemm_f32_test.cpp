@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/cpu_features.hpp"
+#include "gemm_test_util.hpp"
 #include "isa_test_util.hpp"
 #include "base/thread_pool.hpp"
 #include "kernels/gemm/gemm_f32.hpp"
@@ -113,18 +114,8 @@ void run_case(const Case& c, Isa isa, std::mt19937& rng) {
     }
 }
 
-ActivationParams act_of(Activation kind) {
-    ActivationParams p;
-    p.kind = kind;
-    if (kind == Activation::Clip) p.alpha = -0.5f, p.beta = 6.f;
-    if (kind == Activation::HardSigmoid) p.alpha = 0.2f, p.beta = 0.5f;
-    if (kind == Activation::LeakyRelu) p.alpha = 0.1f;
-    return p;
-}
-
-constexpr Activation kAllActs[] = {Activation::None,      Activation::Relu,    Activation::Clip,
-                                   Activation::HardSigmoid, Activation::HardSwish, Activation::Sigmoid,
-                                   Activation::Silu,      Activation::LeakyRelu, Activation::Tanh};
+using test::gemm_test_act;
+constexpr const auto& kAllActs = test::kGemmTestActs;
 
 }  // namespace
 
@@ -146,7 +137,7 @@ TEST(GemmF32, SmallShapesEveryIsa) {
                     c.ldb_pad = (n_case % 4 == 1) ? 9 : 0;
                     c.bias = (n_case % 3) != 1;
                     c.residual = (n_case % 4) == 2;
-                    c.act = act_of(kAllActs[n_case % 9]);
+                    c.act = gemm_test_act(kAllActs[n_case % 9]);
                     c.threads = (n_case % 11 == 0) ? 2 : 0;
                     run_case(c, isa, rng);
                     ++n_case;
@@ -175,7 +166,7 @@ TEST(GemmF32, LargeShapesEveryIsa) {
             c.bias = true;
             c.residual = n_case % 2 == 1;
             c.residual_in_place = n_case % 4 == 3;
-            c.act = act_of(kAllActs[(n_case * 4) % 9]);
+            c.act = gemm_test_act(kAllActs[(n_case * 4) % 9]);
             c.threads = n_case % 3 + 1 == 1 ? 0 : n_case % 3 + 1;
             run_case(c, isa, rng);
             ++n_case;
@@ -198,7 +189,7 @@ TEST(GemmF32, EveryActivationAndThreadCount) {
                     c.scale = 2.f;
                     c.bias = true;
                     c.residual = true;
-                    c.act = act_of(kind);
+                    c.act = gemm_test_act(kind);
                     c.threads = threads;
                     run_case(c, isa, rng);
                     if (HasFailure()) return;
@@ -222,7 +213,7 @@ TEST(GemmF32, CnnShapesThreaded) {
                 c.M = s.M, c.N = s.N, c.K = s.K;
                 c.b_is_nk = true;
                 c.bias = true;
-                c.act = act_of(Activation::Relu);
+                c.act = gemm_test_act(Activation::Relu);
                 c.threads = threads;
                 run_case(c, isa, rng);
                 if (HasFailure()) return;
@@ -242,7 +233,7 @@ TEST(GemmF32, ResidualInPlace) {
             c.bias = true;
             c.residual = true;
             c.residual_in_place = true;
-            c.act = act_of(Activation::Relu);
+            c.act = gemm_test_act(Activation::Relu);
             run_case(c, isa, rng);
             if (HasFailure()) return;
         }
@@ -258,7 +249,7 @@ TEST(GemmF32, DegenerateSizes) {
         c.M = 5, c.N = 19, c.K = 0;
         c.bias = true;
         c.residual = true;
-        c.act = act_of(Activation::Silu);
+        c.act = gemm_test_act(Activation::Silu);
         run_case(c, isa, rng);
 
         const float a = 1.f, b = 2.f;

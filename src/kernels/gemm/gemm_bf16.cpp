@@ -1,5 +1,5 @@
-// BF16 GEMM driver: availability, B packing, the split into pool tasks, and the scalar
-// reference twin. The kernel itself is gemm_bf16_avx512bf16.cpp.
+// BF16 GEMM driver: availability, B packing, the split into pool tasks (the FP32 driver's
+// run_gemm_tasks), and the scalar reference twin. The kernel itself is gemm_bf16_avx512bf16.cpp.
 #include "kernels/gemm/gemm_bf16.hpp"
 
 #include <algorithm>
@@ -18,14 +18,6 @@ namespace edgecnn {
 namespace {
 
 [[maybe_unused]] int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-// Columns the packing holds: N rounded up to the panel width, or to half of it when the
-// remainder fits a narrow last panel (the FP32 AVX-512 rule, gemm_detail::is_narrow_panel).
-int64_t packed_cols(int64_t N) {
-    constexpr int64_t nr = gemm_detail::kNrBf16;
-    const int64_t rem = N % nr;
-    return rem == 0 ? N : (rem <= nr / 2 ? N - rem + nr / 2 : N - rem + nr);
-}
 
 }  // namespace
 
@@ -49,7 +41,7 @@ PackedGemmBBf16 pack_gemm_b_bf16(const float* B, int64_t K, int64_t N, int64_t l
     p.k_ = K;
     p.n_ = N;
     const int64_t kp = K + (K & 1);
-    const size_t elems = size_t(packed_cols(N)) * size_t(kp);
+    const size_t elems = size_t(gemm_detail::packed_columns(N, kNrBf16)) * size_t(kp);
     if (elems == 0) return p;
     p.bytes_ = elems * sizeof(uint16_t);
     uint16_t* buf = static_cast<uint16_t*>(::operator new(p.bytes_, std::align_val_t(64)));
@@ -98,19 +90,8 @@ void gemm_bf16(int64_t M, const float* A, int64_t lda, const PackedGemmBBf16& B,
     // K blocks of at most kMaxKc, even so that each block starts on a packed row pair.
     job.kc = K <= kMaxKc ? K : std::min(K, (ceil_div(K, ceil_div(K, kMaxKc)) + 1) / 2 * 2);
 
-    const int threads = pool ? pool->size() : 1;
-    const Split s = choose_split(M, N, K, job.kc, kMrBf16, kNrBf16, threads);
-    const int64_t mt = ceil_div(M, kMrBf16), np = ceil_div(N, kNrBf16);
-    auto task = [&](int64_t t) {
-        const int64_t bn = t / s.pm, bm = t % s.pm;
-        const int64_t m0 = (mt * bm / s.pm) * kMrBf16, m1 = std::min(M, (mt * (bm + 1) / s.pm) * kMrBf16);
-        const int64_t n0 = (np * bn / s.pn) * kNrBf16, n1 = std::min(N, (np * (bn + 1) / s.pn) * kNrBf16);
-        if (m0 < m1 && n0 < n1) gemm_block_bf16_avx512(job, m0, m1, n0, n1);
-    };
-    const int64_t tasks = s.pm * s.pn;
-    if (pool && tasks > 1) pool->parallel_for(tasks, task);
-    else
-        for (int64_t t = 0; t < tasks; ++t) task(t);
+    run_gemm_tasks(M, N, K, job.kc, kMrBf16, kNrBf16, pool,
+                   [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) { gemm_block_bf16_avx512(job, m0, m1, n0, n1); });
 #else
     (void)A, (void)C, (void)ep, (void)pool;
     fail("gemm_bf16: no BF16 kernel on this architecture");

@@ -172,8 +172,7 @@ PackedGemmB PackedGemmB::adopt(std::shared_ptr<const float> data, size_t floats,
     const IsaKernel kern = kernel_for(isa);
     if (kern.isa != isa) fail("packed weights for " + isa_name(isa) + " cannot run at ISA level " + isa_name(kern.isa));
     const int64_t nr = kern.nr;
-    const int64_t rem = N % nr;
-    const int64_t cols = rem == 0 ? N : (rem <= nr / 2 ? N - rem + nr / 2 : N - rem + nr);
+    const int64_t cols = packed_columns(N, nr);
     if (K < 0 || N < 0 || floats != size_t(cols) * size_t(K) || (floats && !data) ||
         reinterpret_cast<uintptr_t>(data.get()) % 64 != 0)
         fail("packed weights do not match a " + std::to_string(K) + "x" + std::to_string(N) + " " + isa_name(isa) +
@@ -194,8 +193,7 @@ PackedGemmB pack_gemm_b_f32(const float* B, int64_t K, int64_t N, int64_t ldb, b
     ECNN_CHECK(ldb >= (b_is_nk ? K : N), "pack_gemm_b_f32: ldb smaller than a row of B");
     const IsaKernel kern = kernel_for(isa);
     const int64_t nr = kern.nr;
-    const int64_t rem = N % nr;
-    const int64_t cols = rem == 0 ? N : (rem <= nr / 2 ? N - rem + nr / 2 : N - rem + nr);
+    const int64_t cols = packed_columns(N, nr);
 
     PackedGemmB p;
     p.k_ = K;
@@ -241,20 +239,8 @@ void gemm_f32(int64_t M, const float* A, int64_t lda, const PackedGemmB& B, floa
     job.ep = ep;
     job.kc = K <= kMaxKc ? K : ceil_div(K, ceil_div(K, kMaxKc));
 
-    const int threads = pool ? pool->size() : 1;
-    const Split s = choose_split(M, N, K, job.kc, kern.mr, kern.nr, threads);
-    const int64_t mt = ceil_div(M, kern.mr), np = ceil_div(N, kern.nr);
-    auto task = [&](int64_t t) {
-        // N-chunk major: consecutive tasks share a B block (hot in L2 / L3).
-        const int64_t bn = t / s.pm, bm = t % s.pm;
-        const int64_t m0 = (mt * bm / s.pm) * kern.mr, m1 = std::min(M, (mt * (bm + 1) / s.pm) * kern.mr);
-        const int64_t n0 = (np * bn / s.pn) * kern.nr, n1 = std::min(N, (np * (bn + 1) / s.pn) * kern.nr);
-        if (m0 < m1 && n0 < n1) kern.block(job, m0, m1, n0, n1);
-    };
-    const int64_t tasks = s.pm * s.pn;
-    if (pool && tasks > 1) pool->parallel_for(tasks, task);
-    else
-        for (int64_t t = 0; t < tasks; ++t) task(t);
+    run_gemm_tasks(M, N, K, job.kc, kern.mr, kern.nr, pool,
+                   [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) { kern.block(job, m0, m1, n0, n1); });
 }
 
 }  // namespace edgecnn

@@ -1,8 +1,10 @@
 // Internal to the GEMM family: the job description the driver (gemm_f32.cpp) hands to the
 // per-ISA block functions, and their register-tile sizes. Not for use outside gemm/.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
+#include "base/thread_pool.hpp"
 #include "kernels/gemm/gemm_f32.hpp"
 
 namespace edgecnn::gemm_detail {
@@ -55,6 +57,33 @@ struct Split {
     int64_t pm = 1, pn = 1;
 };
 Split choose_split(int64_t M, int64_t N, int64_t K, int64_t kc, int mr, int nr, int threads);
+
+// Runs a GEMM call's tasks: the grid choose_split picks for the pool's thread count, each
+// task's C block [m0, m1) x [n0, n1) (multiples of mr / nr, clipped to M / N) handed to
+// `block`, on `pool` (or the caller). Tasks are N-chunk major: consecutive tasks share a B
+// block (hot in L2 / L3).
+template <class Block>
+void run_gemm_tasks(int64_t M, int64_t N, int64_t K, int64_t kc, int mr, int nr, ThreadPool* pool, Block&& block) {
+    const Split s = choose_split(M, N, K, kc, mr, nr, pool ? pool->size() : 1);
+    const int64_t mt = (M + mr - 1) / mr, np = (N + nr - 1) / nr;
+    auto task = [&](int64_t t) {
+        const int64_t bn = t / s.pm, bm = t % s.pm;
+        const int64_t m0 = (mt * bm / s.pm) * mr, m1 = std::min(M, (mt * (bm + 1) / s.pm) * mr);
+        const int64_t n0 = (np * bn / s.pn) * nr, n1 = std::min(N, (np * (bn + 1) / s.pn) * nr);
+        if (m0 < m1 && n0 < n1) block(m0, m1, n0, n1);
+    };
+    const int64_t tasks = s.pm * s.pn;
+    if (pool && tasks > 1) pool->parallel_for(tasks, task);
+    else
+        for (int64_t t = 0; t < tasks; ++t) task(t);
+}
+
+// Columns a packing of N columns in panels of nr holds: N rounded up to the panel width, or
+// to half of it when the remainder fits a narrow last panel (is_narrow_panel).
+inline int64_t packed_columns(int64_t N, int64_t nr) {
+    const int64_t rem = N % nr;
+    return rem == 0 ? N : (rem <= nr / 2 ? N - rem + nr / 2 : N - rem + nr);
+}
 
 // Whether the panel holding column n0 is a narrow (half-width) last panel.
 inline bool is_narrow_panel(int64_t n0, int64_t N, int nr) { return N - n0 <= nr / 2 && N % nr != 0; }
